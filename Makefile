@@ -1,0 +1,31 @@
+# The two commands of the README: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+FLASK  := $(BIN)/flask --app portfolio
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
+
+.PHONY: run test install system-deps demo clean
+
+run: $(STAMP)
+	PORTFOLIO_SANDBOX=1 $(FLASK) db upgrade
+	PORTFOLIO_SANDBOX=1 PORTFOLIO_BASE_URL=http://$(HOST):$(PORT) $(FLASK) demo load
+	PORTFOLIO_SANDBOX=1 PORTFOLIO_BASE_URL=http://$(HOST):$(PORT) $(FLASK) run --host $(HOST) --port $(PORT) --with-threads
+
+test: $(STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+install: $(STAMP)
+
+# The virtual environment is rebuilt whenever the declared dependencies change.
+$(STAMP): pyproject.toml scripts/system-deps
+	@scripts/system-deps
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV) || { echo "error: cannot create a virtual environment: install python3-venv (apt-get install python3-venv)"; exit 1; }
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache

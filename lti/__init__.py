@@ -1,0 +1,31 @@
+"""Everything LTI 1.3: the OIDC login and message launch hardened beyond pylti1p3,
+platform registrations and deployments, the tool's keys, the translation of LTI roles
+into the product's roles, and the sandbox LMS that makes the demo and the tests real.
+
+The application (``portfolio``) never imports this package; ``create_app`` calls
+``init_app`` and that is the whole coupling.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+
+def init_app(app: Flask) -> None:
+    from lti import models  # noqa: F401  (tables for the metadata)
+    from lti.admin import bp as admin_bp
+    from lti.cli import lti_cli
+    from lti.views import bp
+    from portfolio.extensions import csrf
+
+    # The platform posts these cross-site; they carry their own proof (state, id_token, ticket).
+    csrf.exempt("lti.views.login")
+    csrf.exempt("lti.views.launch")
+    csrf.exempt("lti.views.continue_in_window")
+    app.register_blueprint(bp)
+    app.register_blueprint(admin_bp)
+    app.cli.add_command(lti_cli)
+
+    from lti.sandbox import init_app as init_sandbox
+
+    init_sandbox(app)

@@ -1,0 +1,62 @@
+"""``flask --app portfolio lti …``: register platforms and rotate keys from a shell."""
+
+from __future__ import annotations
+
+import click
+import sqlalchemy as sa
+from flask.cli import AppGroup
+
+from lti import keys, operations
+from lti.http import UnsafeURL
+from lti.models import Platform
+from portfolio.db import db
+
+lti_cli = AppGroup("lti", help="LTI platform registrations and the tool's keys.")
+
+
+@lti_cli.command("add-platform")
+@click.option("--issuer", required=True, help="The platform's issuer (iss), e.g. https://moodle.example.edu")
+@click.option("--client-id", required=True, help="The client id the platform gave this tool.")
+@click.option("--auth-login-url", required=True, help="The platform's OIDC authorization endpoint.")
+@click.option("--auth-token-url", required=True, help="The platform's OAuth2 token endpoint.")
+@click.option("--key-set-url", required=True, help="The platform's public key set (JWKS) URL.")
+@click.option("--deployment-id", "deployment_ids", multiple=True, help="A deployment id (repeatable).")
+@click.option("--name", default="", help="A name for people to recognise the platform.")
+def add_platform(issuer, client_id, auth_login_url, auth_token_url, key_set_url, deployment_ids, name):
+    """Register a platform, or add deployments to one already registered."""
+    try:
+        platform, added = operations.register_platform(
+            issuer=issuer, client_id=client_id, auth_login_url=auth_login_url,
+            auth_token_url=auth_token_url, key_set_url=key_set_url,
+            deployment_ids=list(deployment_ids), name=name,
+        )
+    except (UnsafeURL, ValueError) as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    click.echo(f"platform {platform.id}: {platform.issuer} (client id {platform.client_id}); "
+               f"deployments: {', '.join(d.deployment_id for d in platform.deployments) or 'none'}"
+               + (f" ({len(added)} new)" if added else ""))
+
+
+@lti_cli.command("list-platforms")
+def list_platforms():
+    """Every registered platform with its deployments."""
+    platforms = db.session.scalars(sa.select(Platform).order_by(Platform.id)).all()
+    if not platforms:
+        click.echo("no platforms registered")
+    for p in platforms:
+        state = "" if p.enabled else " [disabled]"
+        click.echo(f"{p.id}\t{p.issuer}\tclient_id={p.client_id}{state}")
+        click.echo(f"\tlogin: {p.auth_login_url}\n\ttoken: {p.auth_token_url}\n\tkeys:  {p.key_set_url}")
+        for d in p.deployments:
+            click.echo(f"\tdeployment {d.deployment_id}" + ("" if d.enabled else " [disabled]"))
+
+
+@lti_cli.command("rotate-keys")
+def rotate_keys():
+    """Make a new signing key; the old one stays published for the overlap period."""
+    new, retired = keys.rotate_keys()
+    db.session.commit()
+    click.echo(f"active key: {new.kid}")
+    for key in retired:
+        click.echo(f"retired key {key.kid}: published until {key.published_until.isoformat()}")

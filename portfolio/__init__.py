@@ -1,0 +1,67 @@
+"""Internship e-portfolio: interns journal their weeks abroad, supervisors sign them off,
+advisors grade, and the LMS gets the grade. ``create_app`` builds the Flask app."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from flask import Flask
+
+from portfolio import config as config_module
+from portfolio.db import db, enable_sqlite_wal
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """The application factory: configuration, extensions, blueprints, error pages."""
+    instance_path = os.environ.get("PORTFOLIO_INSTANCE_DIR") or str(ROOT / "instance")
+    app = Flask(
+        __name__,
+        instance_path=instance_path,
+        template_folder=str(ROOT / "templates"),
+        static_folder=str(ROOT / "static"),
+    )
+    app.config.from_mapping(config_module.load(instance_path, config))
+    if app.config["PRODUCTION"]:
+        problems = config_module.production_problems(app.config)
+        if problems:
+            raise SystemExit(f"portfolio: refusing to start in production: {problems[0]}")
+    Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
+
+    from portfolio import extensions, logs
+
+    logs.init_app(app)
+    _init_database(app)
+    extensions.init_app(app)
+
+    from portfolio import cli, errors, health, security, templating
+    from portfolio.people.views import bp as people_bp
+
+    errors.register_error_handlers(app)
+    security.init_app(app)
+    templating.init_app(app)
+    app.register_blueprint(health.bp)
+    app.register_blueprint(people_bp)
+    cli.init_app(app)
+
+    # The LTI boundary: the only place the application knows about lti/.
+    import lti
+
+    lti.init_app(app)
+    return app
+
+
+def _init_database(app: Flask) -> None:
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            from sqlalchemy import event
+
+            event.listen(db.engine, "connect", enable_sqlite_wal)

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+from typing import Any
+
+from portfolio.audit.models import AuditEvent
+from portfolio.db import db
+
+
+def record_event(
+    action: str,
+    *,
+    actor=None,
+    course=None,
+    subject=None,
+    via: str | None = None,
+    **details: Any,
+) -> AuditEvent:
+    """Append one event to the trail; it commits with the change it describes."""
+    role = None
+    if actor is not None and course is not None:
+        found = actor.role_in(course)
+        role = found.value if found else None
+    event = AuditEvent(
+        action=action,
+        actor_id=getattr(actor, "id", None),
+        actor_role=role,
+        course_id=getattr(course, "id", None),
+        subject_type=type(subject).__name__ if subject is not None else None,
+        subject_id=getattr(subject, "id", None),
+        via=via,
+        details=details,
+    )
+    db.session.add(event)
+    return event

@@ -1,0 +1,26 @@
+"""Flask commands of the application itself. They call operations and commit once."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from portfolio.schema import current_revisions, migration_heads
+
+check_cli = AppGroup("check", help="Checks an operator runs before serving.")
+
+
+@check_cli.command("schema")
+def check_schema():
+    """Exit 1 unless the database is at the newest migration."""
+    from flask import current_app
+
+    current, heads = current_revisions(current_app), migration_heads()
+    if current != heads:
+        raise click.ClickException(f"database at {sorted(current) or 'nothing'}, newest is {sorted(heads)}")
+    click.echo("database schema is current")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(check_cli)

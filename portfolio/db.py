@@ -1,0 +1,81 @@
+"""The declarative base, the naming convention that keeps migrations stable across
+SQLite and PostgreSQL, and the typed column aliases every model uses."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+from typing import Annotated
+
+import sqlalchemy as sa
+from flask_sqlalchemy import SQLAlchemy
+from sqlalchemy.orm import DeclarativeBase, mapped_column, registry
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(sa.TypeDecorator):
+    """A timezone-aware UTC timestamp on every database (SQLite drops the zone)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored; use an aware UTC datetime")
+        return value.astimezone(timezone.utc)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def enum_column(enum_cls: type[enum.Enum], length: int = 32) -> sa.Enum:
+    """Enums stored by their value, as a plain string column (no native type to migrate)."""
+    return sa.Enum(
+        enum_cls,
+        values_callable=lambda members: [m.value for m in members],
+        native_enum=False,
+        create_constraint=False,
+        length=length,
+        validate_strings=True,
+    )
+
+
+intpk = Annotated[int, mapped_column(primary_key=True)]
+str255 = Annotated[str, mapped_column(sa.String(255))]
+timestamp = Annotated[datetime, mapped_column(UTCDateTime(), default=utcnow)]
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=sa.MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={datetime: UTCDateTime()},
+    )
+
+
+db = SQLAlchemy(model_class=Base)
+
+
+def enable_sqlite_wal(dbapi_connection, connection_record) -> None:
+    """WAL lets readers go on while one writer writes; foreign keys are off by default."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
