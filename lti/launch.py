@@ -13,9 +13,9 @@ is accepted only if, in this order:
 4. the signature verifies with the platform's key (key set cached; an unknown ``kid``
    triggers one re-fetch, rate-limited); ``exp`` and ``iat`` are present, with leeway;
 5. the nonce is the login's, and has never been used (a unique row, so across processes);
-6. the deployment is registered for the platform and at most 255 characters;
-7. version 1.3.0, a known message type with its required claims, and the login's
-   ``target_link_uri``.
+6. version 1.3.0, a known message type with its required claims, and the login's
+   ``target_link_uri``;
+7. the deployment is registered for the platform and at most 255 characters.
 
 Anything else gets a ``LaunchError``: a 4xx page that says what went wrong.
 """
@@ -179,8 +179,8 @@ class HardenedLaunch(MessageLaunch):
                 .validate_registration()
                 .validate_jwt_signature()
                 .validate_nonce()
-                .validate_deployment()
                 .validate_message()
+                .validate_deployment()
             )
         except LtiException as error:  # pylti1p3's own checks, in our words
             self._validated = False
