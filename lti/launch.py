@@ -110,6 +110,7 @@ def begin_login(params: dict, launch_url: str) -> LoginRedirect:
     if deployment_id is not None and find_deployment(platform, deployment_id) is None:
         raise LaunchError("This deployment of the tool is not registered for your LMS.", 403)
 
+    purge_expired()
     state = "state-" + secrets.token_urlsafe(32)
     nonce = secrets.token_urlsafe(32)
     now = utcnow()
@@ -137,6 +138,17 @@ def begin_login(params: dict, launch_url: str) -> LoginRedirect:
         query["lti_message_hint"] = params["lti_message_hint"]
     separator = "&" if "?" in platform.auth_login_url else "?"
     return LoginRedirect(url=platform.auth_login_url + separator + urlencode(query), state=state)
+
+
+def purge_expired() -> None:
+    """Drop login states, nonces and tickets that can no longer be used: a nonce only
+    has to be remembered while a token carrying it could still be accepted."""
+    from lti.models import LaunchTicket
+
+    now = utcnow()
+    db.session.execute(sa.delete(LoginState).where(LoginState.expires_at < now))
+    db.session.execute(sa.delete(UsedNonce).where(UsedNonce.expires_at < now))
+    db.session.execute(sa.delete(LaunchTicket).where(LaunchTicket.expires_at < now))
 
 
 # --- Message launch ----------------------------------------------------------------

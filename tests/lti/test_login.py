@@ -58,3 +58,26 @@ def test_login_with_an_unknown_deployment(client, lms):
     response = client.get("/lti/login", query_string={"iss": lms.issuer, "login_hint": "1", "client_id": lms.client_id,
                                                       "target_link_uri": "http://x/lti/launch", "deployment_id": "nope"})
     assert_refused(response, "deployment", status=403)
+
+
+def test_expired_login_states_nonces_and_tickets_are_purged(app, client, lms):
+    from datetime import timedelta
+
+    import sqlalchemy as sa
+
+    from lti.models import LoginState, UsedNonce
+    from portfolio.db import db, utcnow
+
+    assert lms.launch(client).status_code == 302
+    lms.login(client)  # a login that is never finished
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(LoginState.id))) == 2
+        assert db.session.scalar(sa.select(sa.func.count(UsedNonce.id))) == 1
+        past = utcnow() - timedelta(seconds=1)
+        db.session.execute(sa.update(LoginState).values(expires_at=past))
+        db.session.execute(sa.update(UsedNonce).values(expires_at=past))
+        db.session.commit()
+    lms.login(client)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(LoginState.id))) == 1
+        assert db.session.scalar(sa.select(sa.func.count(UsedNonce.id))) == 0
