@@ -3,9 +3,7 @@ advisors grade, and the LMS gets the grade. ``create_app`` builds the Flask app.
 
 from __future__ import annotations
 
-import logging
 import os
-import sys
 from pathlib import Path
 
 from flask import Flask
@@ -13,12 +11,17 @@ from flask import Flask
 from portfolio import config as config_module
 from portfolio.db import db, enable_sqlite_wal
 
-ROOT = Path(__file__).resolve().parent.parent
+PACKAGE = Path(__file__).resolve().parent
+# A checkout keeps templates/, static/ and migrations/ at its top; a wheel carries them
+# inside this package (see pyproject.toml).
+CHECKOUT = (PACKAGE.parent / "pyproject.toml").is_file()
+ROOT = PACKAGE.parent if CHECKOUT else PACKAGE
 
 
 def create_app(config: dict | None = None) -> Flask:
     """The application factory: configuration, extensions, blueprints, error pages."""
-    instance_path = os.environ.get("PORTFOLIO_INSTANCE_DIR") or str(ROOT / "instance")
+    default_instance = PACKAGE.parent / "instance" if CHECKOUT else Path.cwd() / "instance"
+    instance_path = os.environ.get("PORTFOLIO_INSTANCE_DIR") or str(default_instance)
     app = Flask(
         __name__,
         instance_path=instance_path,
