@@ -22,4 +22,12 @@ def course_members(course_id: int, role: Role | None = None) -> sa.Select:
 
 
 def courses_of_platform(platform_id: int) -> sa.Select:
-    return sa.select(Course).where(Course.platform_id == platform_id).order_by(Course.title)
+    """(course, member count) rows, in one query."""
+    members = (
+        sa.select(sa.func.count(Membership.id)).where(Membership.course_id == Course.id).scalar_subquery()
+    )
+    return (
+        sa.select(Course, members.label("member_count"))
+        .where(Course.platform_id == platform_id)
+        .order_by(Course.title)
+    )

@@ -23,7 +23,7 @@ def home(course_id: int):
         members = db.session.scalars(course_members(course.id)).all()
         return render_template("people/cohort.html", course=course, membership=membership, members=members)
     if membership.role is Role.admin:
-        courses = db.session.scalars(courses_of_platform(course.platform_id)).all()
+        courses = db.session.execute(courses_of_platform(course.platform_id)).all()
         return render_template("people/admin_home.html", course=course, membership=membership, courses=courses)
     if membership.role is Role.supervisor:
         return render_template("people/supervisor_home.html", course=course, membership=membership)

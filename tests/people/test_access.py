@@ -72,3 +72,16 @@ def test_advisor_sees_the_cohort_intern_does_not(app, client, make_client, lms):
     cohort = advisor.get(home).get_data(as_text=True)
     assert "Ivan Intern" in cohort and "Ada Advisor" in cohort
     assert "Ada Advisor" not in client.get(home).get_data(as_text=True)
+
+
+def test_the_admin_home_lists_the_platforms_courses_with_member_counts(client, make_client, lms):
+    from tests.platform import LIS
+
+    lms.launch(make_client(), sub="intern-a", context={"id": "course-A", "title": "Course A"})
+    lms.launch(make_client(), sub="intern-b", context={"id": "course-A", "title": "Course A"})
+    home = lms.launch(client, sub="admin", roles=[LIS + "institution/person#Administrator"],
+                      context={"id": "course-B", "title": "Course B"}).headers["Location"]
+    page = client.get(home).get_data(as_text=True)
+    assert "<h1>Administration" in page
+    assert "<tr><td>Course A</td><td><code>course-A</code></td><td>2</td></tr>" in page
+    assert "<tr><td>Course B</td><td><code>course-B</code></td><td>1</td></tr>" in page
