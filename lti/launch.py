@@ -44,8 +44,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from werkzeug.exceptions import HTTPException
 
 from lti import http
-from lti.models import LoginState, Platform, UsedNonce
-from lti.registry import DatabaseToolConf, find_deployment, find_platform
+from lti.models import LaunchTicket, LoginState, Platform, UsedNonce
+from lti.registry import DatabaseToolConf, find_deployment, find_platform, to_registration
 from portfolio.db import db, utcnow
 
 log = logging.getLogger(__name__)
@@ -143,8 +143,6 @@ def begin_login(params: dict, launch_url: str) -> LoginRedirect:
 def purge_expired() -> None:
     """Drop login states, nonces and tickets that can no longer be used: a nonce only
     has to be remembered while a token carrying it could still be accepted."""
-    from lti.models import LaunchTicket
-
     now = utcnow()
     db.session.execute(sa.delete(LoginState).where(LoginState.expires_at < now))
     db.session.execute(sa.delete(UsedNonce).where(UsedNonce.expires_at < now))
@@ -361,8 +359,6 @@ class HardenedLaunch(MessageLaunch):
         return self
 
     def get_registration(self):
-        from lti.registry import to_registration
-
         if self._registration is None:
             self._registration = to_registration(self.platform)
         return self._registration

@@ -138,3 +138,17 @@ def test_the_factory_imports_lti_only_to_register_it():
     source = (ROOT / "portfolio" / "__init__.py").read_text()
     imports = [line.strip() for line in source.splitlines() if line.strip().startswith(("import lti", "from lti"))]
     assert imports == ["import lti"]
+
+
+def test_every_python_package_is_in_the_build():
+    """pyproject lists packages by hand (templates/ and migrations/ are mapped into the
+    wheel); a new feature package must be listed too, or installs from a wheel break."""
+    import tomllib
+
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {
+        ".".join(init.parent.relative_to(ROOT).parts)
+        for top in ("portfolio", "lti")
+        for init in (ROOT / top).rglob("__init__.py")
+    }
+    assert found <= listed, f"missing from pyproject.toml: {sorted(found - listed)}"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from urllib.parse import urlencode
 
+import jwt as pyjwt
 from flask import Blueprint, abort, jsonify, render_template, request
 
+from lti import http
 from lti.sandbox import platform as sandbox
 from lti.sandbox.registration import ensure_platforms
 from lti.views import external_url
@@ -99,12 +102,6 @@ def token(shape: str):
     Security Framework §4.1). The access token is itself a JWT signed by the sandbox,
     so the sandbox keeps no state of its own."""
     _shape(shape)
-    import time
-
-    import jwt as pyjwt
-
-    from lti import http
-
     form = request.form
     if form.get("grant_type") != "client_credentials" or form.get("client_assertion_type") != \
             "urn:ietf:params:oauth:client-assertion-type:jwt-bearer":

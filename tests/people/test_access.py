@@ -16,9 +16,9 @@ def test_anonymous_visitors_get_a_401_page_that_says_what_to_do(client):
     assert "Open the tool again from your course" in response.get_data(as_text=True)
 
 
-def test_another_courses_pages_are_404(app, client, lms):
+def test_another_courses_pages_are_404(app, client, make_client, lms):
     lms.launch(client, context={"id": "course-A", "title": "A"})
-    other = lms.launch(client.application.test_client(), sub="someone-else", context={"id": "course-B", "title": "B"})
+    other = lms.launch(make_client(), sub="someone-else", context={"id": "course-B", "title": "B"})
     assert other.status_code == 302
     with app.app_context():
         a, b = (db.session.scalar(sa.select(Course.id).where(Course.context_id == c)) for c in ("course-A", "course-B"))
