@@ -35,20 +35,25 @@ def create_app(config: dict | None = None) -> Flask:
             raise SystemExit(f"portfolio: refusing to start in production: {problems[0]}")
     Path(app.config["STORAGE_DIR"]).mkdir(parents=True, exist_ok=True)
 
-    from portfolio import extensions, logs
+    from portfolio import extensions, logs, models  # noqa: F401  (models: the full metadata)
 
     logs.init_app(app)
     _init_database(app)
     extensions.init_app(app)
 
     from portfolio import cli, errors, health, security, templating
+    from portfolio.evidence.views import bp as evidence_bp
+    from portfolio.journal.views import bp as journal_bp
+    from portfolio.objectives.views import bp as objectives_bp
     from portfolio.people.views import bp as people_bp
+    from portfolio.placements.views import bp as placements_bp
 
     errors.register_error_handlers(app)
     security.init_app(app)
     templating.init_app(app)
     app.register_blueprint(health.bp)
-    app.register_blueprint(people_bp)
+    for blueprint in (people_bp, objectives_bp, placements_bp, journal_bp, evidence_bp):
+        app.register_blueprint(blueprint)
     cli.init_app(app)
 
     # The LTI boundary: the only place the application knows about lti/.
