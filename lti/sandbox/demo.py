@@ -6,7 +6,9 @@ from lti import roles
 from lti.registry import find_deployment
 from lti.sandbox import platform as sandbox
 from lti.sandbox.registration import ensure_platforms
+from portfolio.demo import load_course_content
 from portfolio.people import operations
+from portfolio.people.models import Role
 
 
 def load_demo():
@@ -18,6 +20,7 @@ def load_demo():
         platform_id=moodle.id, deployment_id=deployment.id, context_id=sandbox.CONTEXT["id"],
         title=sandbox.CONTEXT["title"], label=sandbox.CONTEXT["label"],
     ))
+    interns, advisor = {}, None
     for person in sandbox.PEOPLE:
         role = roles.translate(person.roles["moodle"])
         if role is None:
@@ -27,4 +30,9 @@ def load_demo():
             locale=person.locale, timezone=person.timezone,
         ))
         operations.set_membership(user, course, role, via="demo")
+        if role is Role.intern:
+            interns[person.key] = user
+        elif role is Role.advisor and advisor is None:
+            advisor = user
+    load_course_content(course, interns, advisor)
     return course

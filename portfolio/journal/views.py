@@ -1,5 +1,251 @@
+"""The journal's pages. Each route loads (scoped to the course), authorizes, calls one
+operation, commits and redirects; a form that fails keeps everything typed."""
+
 from __future__ import annotations
 
-from flask import Blueprint
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from portfolio.db import db
+from portfolio.errors import InvalidTransition, ensure
+from portfolio.journal import operations, progress
+from portfolio.journal.forms import DecisionForm, EntryForm
+from portfolio.journal.models import Entry
+from portfolio.journal.queries import entries_of_intern, newest_entry, revisions_of_week
+from portfolio.journal.weeks import parse_week, week_bounds
+from portfolio.objectives.models import Objective
+from portfolio.people.access import load_membership
+from portfolio.people.models import Membership, Role
+from portfolio.placements.operations import placement_of
 
 bp = Blueprint("journal", __name__)
+
+
+# --- loading --------------------------------------------------------------------------
+
+
+def load_entry(membership: Membership, entry_id: int) -> Entry:
+    """An entry of the current course that the person may see: else 404 (other course) or 403."""
+    entry = db.session.scalar(sa.select(Entry).where(Entry.id == entry_id, Entry.course_id == membership.course_id))
+    if entry is None:
+        abort(404)
+    ensure(entry.can_view(membership))
+    return entry
+
+
+def load_week(value: str) -> date:
+    return parse_week(value) or abort(404)
+
+
+def course_objectives(course_id: int, include: set[int] = frozenset()) -> list[Objective]:
+    """Active objectives, plus retired ones still linked to the entry being edited."""
+    stmt = sa.select(Objective).where(
+        Objective.course_id == course_id,
+        sa.or_(Objective.retired_at.is_(None), Objective.id.in_(include or {-1})),
+    ).order_by(Objective.position, Objective.code)
+    return list(db.session.scalars(stmt))
+
+
+def _progress_for(membership_course_id: int, intern_id: int):
+    placement = placement_of(membership_course_id, intern_id)
+    entries = list(db.session.scalars(entries_of_intern(membership_course_id, intern_id)))
+    objectives = list(db.session.scalars(
+        sa.select(Objective).where(Objective.course_id == membership_course_id, Objective.retired_at.is_(None))
+        .order_by(Objective.position, Objective.code)))
+    return placement, progress.compute(placement, entries, objectives)
+
+
+# --- the intern's home and the advisor's view of it -------------------------------------
+
+
+@bp.get("/c/<int:course_id>/journal")
+def home(course_id: int):
+    membership = load_membership(course_id)
+    if membership.role is not Role.intern:
+        return redirect(url_for("placements.index", course_id=course_id))
+    placement, summary = _progress_for(course_id, membership.user_id)
+    return render_template("journal/journal_home.html", course=membership.course, membership=membership,
+                           intern=membership.user, placement=placement, progress=summary, own=True)
+
+
+@bp.get("/c/<int:course_id>/interns/<int:intern_id>/journal")
+def intern(course_id: int, intern_id: int):
+    membership = load_membership(course_id)
+    ensure(membership.role in (Role.advisor, Role.admin))
+    intern_membership = db.session.scalar(sa.select(Membership).where(
+        Membership.course_id == course_id, Membership.user_id == intern_id, Membership.role == Role.intern)) or abort(404)
+    placement, summary = _progress_for(course_id, intern_id)
+    return render_template("journal/journal_home.html", course=membership.course, membership=membership,
+                           intern=intern_membership.user, placement=placement, progress=summary, own=False)
+
+
+# --- writing a week -------------------------------------------------------------------------
+
+
+def _render_edit(membership, form, *, week_start, entry, placement, status=200):
+    bounds = week_bounds(week_start, placement.timezone) if placement else None
+    return render_template("journal/entry_edit.html", course=membership.course, membership=membership, form=form,
+                           entry=entry, week_start=week_start, placement=placement, bounds=bounds), status
+
+
+def _prepare_form(membership, entry: Entry | None) -> EntryForm:
+    linked = {o.id for t in (entry.tasks if entry else []) for o in t.objectives}
+    choices = [(o.id, f"{o.code} — {o.title}" + (_(" (retired)") if o.is_retired else ""))
+               for o in course_objectives(membership.course_id, linked)]
+    if request.method == "POST":
+        form = EntryForm()
+    elif entry is not None:
+        form = EntryForm(data={"reflection": entry.reflection, "tasks": [
+            {"description": t.description, "hours": f"{t.hours.normalize():f}", "objectives": [o.id for o in t.objectives]}
+            for t in entry.tasks] or [{}]})
+    else:
+        form = EntryForm()
+    form.set_objective_choices(choices)
+    return form
+
+
+def _handle(membership: Membership, week_start: date, entry: Entry | None):
+    placement = placement_of(membership.course_id, membership.user_id)
+    form = _prepare_form(membership, entry)
+    if request.method == "GET":
+        return _render_edit(membership, form, week_start=week_start, entry=entry, placement=placement)
+
+    action = request.form.get("action", "save")
+    if action == "add_task" and len(form.tasks) < form.tasks.max_entries:
+        form.tasks.append_entry()
+        form.set_objective_choices(form.tasks[0].objectives.choices)
+        return _render_edit(membership, form, week_start=week_start, entry=entry, placement=placement)
+    if action.startswith("remove_task-"):
+        index = action.removeprefix("remove_task-")
+        form.tasks.entries = [t for t in form.tasks.entries if t.id != f"tasks-{index}"] or form.tasks.entries
+        return _render_edit(membership, form, week_start=week_start, entry=entry, placement=placement)
+
+    valid = form.validate_on_submit()
+    if valid and action == "submit":
+        valid = form.require_complete()
+    if not valid:
+        return _render_edit(membership, form, week_start=week_start, entry=entry, placement=placement, status=422)
+
+    entry = entry or operations.start_entry(membership, placement, week_start)
+    operations.save_draft(entry, form.reflection.data or "", form.task_data(), by=membership)
+    if action == "submit":
+        operations.submit_entry(entry, by=membership)
+        db.session.commit()
+        flash(_("The week is submitted for sign-off."), "success")
+        return redirect(url_for(".show", course_id=membership.course_id, entry_id=entry.id))
+    db.session.commit()
+    flash(_("Your draft is saved."), "success")
+    return redirect(url_for(".edit", course_id=membership.course_id, entry_id=entry.id))
+
+
+@bp.route("/c/<int:course_id>/journal/weeks/<week>", methods=["GET", "POST"])
+def week(course_id: int, week: str):
+    """A week of the intern's own journal: its newest revision, or a blank page to start it."""
+    membership = load_membership(course_id)
+    ensure(membership.role is Role.intern)
+    week_start = load_week(week)
+    entry = db.session.scalar(newest_entry(course_id, membership.user_id, week_start))
+    if entry is not None:
+        if request.method == "POST":  # a second tab that started the week too: save into it
+            ensure(entry.can_edit(membership), _("This entry cannot be changed now."))
+            return _handle(membership, week_start, entry)
+        target = ".edit" if entry.can_edit(membership) else ".show"
+        return redirect(url_for(target, course_id=course_id, entry_id=entry.id))
+    placement = placement_of(course_id, membership.user_id)
+    if placement is None:
+        flash(_("Set up your placement first: its dates give the journal's weeks."), "error")
+        return redirect(url_for("placements.edit_own", course_id=course_id))
+    return _handle(membership, week_start, None)
+
+
+@bp.route("/c/<int:course_id>/entries/<int:entry_id>/edit", methods=["GET", "POST"])
+def edit(course_id: int, entry_id: int):
+    membership = load_membership(course_id)
+    entry = load_entry(membership, entry_id)
+    if not entry.can_edit(membership):
+        if request.method == "GET" and entry.can_view(membership):
+            return redirect(url_for(".show", course_id=course_id, entry_id=entry.id))
+        ensure(False, _("This entry cannot be changed now."))
+    return _handle(membership, entry.week_start, entry)
+
+
+@bp.post("/c/<int:course_id>/journal/weeks/<week>/autosave")
+def autosave(course_id: int, week: str):
+    """Keep what is typed, complete or not: called by the page every few seconds and on leaving it."""
+    membership = load_membership(course_id)
+    ensure(membership.role is Role.intern)
+    week_start = load_week(week)
+    entry = db.session.scalar(newest_entry(course_id, membership.user_id, week_start))
+    if entry is not None and not entry.can_edit(membership):
+        return jsonify(error=_("This entry cannot be changed now.")), 409
+    form = _prepare_form(membership, entry)
+    entry = entry or operations.start_entry(membership, placement_of(course_id, membership.user_id), week_start)
+    operations.save_draft(entry, form.reflection.data or "", form.task_data(), by=membership, autosave=True)
+    db.session.commit()
+    return jsonify(entry_id=entry.id, saved_at=entry.autosaved_at.isoformat(),
+                   edit_url=url_for(".edit", course_id=course_id, entry_id=entry.id))
+
+
+# --- reading, revising, deciding ---------------------------------------------------------------
+
+
+@bp.get("/c/<int:course_id>/entries/<int:entry_id>")
+def show(course_id: int, entry_id: int):
+    membership = load_membership(course_id)
+    entry = load_entry(membership, entry_id)
+    revisions = list(db.session.scalars(revisions_of_week(course_id, entry.intern_id, entry.week_start)))
+    placement = placement_of(course_id, entry.intern_id)
+    return render_template("journal/entry_show.html", course=membership.course, membership=membership, entry=entry,
+                           revisions=revisions, placement=placement, decision_form=DecisionForm(),
+                           is_newest=revisions[0].id == entry.id)
+
+
+@bp.post("/c/<int:course_id>/entries/<int:entry_id>/submit")
+def submit(course_id: int, entry_id: int):
+    membership = load_membership(course_id)
+    entry = load_entry(membership, entry_id)
+    operations.submit_entry(entry, by=membership)
+    db.session.commit()
+    flash(_("The week is submitted for sign-off."), "success")
+    return redirect(url_for(".show", course_id=course_id, entry_id=entry.id))
+
+
+@bp.post("/c/<int:course_id>/entries/<int:entry_id>/revise")
+def revise(course_id: int, entry_id: int):
+    membership = load_membership(course_id)
+    entry = load_entry(membership, entry_id)
+    revision = operations.revise_entry(entry, by=membership)
+    db.session.commit()
+    flash(_("A new revision of the week is open. It needs approval again; the approved one stays as it was."), "success")
+    return redirect(url_for(".edit", course_id=course_id, entry_id=revision.id))
+
+
+@bp.post("/c/<int:course_id>/entries/<int:entry_id>/decide")
+def decide(course_id: int, entry_id: int):
+    membership = load_membership(course_id)
+    entry = load_entry(membership, entry_id)
+    decision = request.form.get("decision")
+    if decision == "approve":
+        operations.approve_entry(entry, by=membership)
+        message = _("The week is approved.")
+    elif decision == "request_changes":
+        try:
+            operations.request_changes(entry, request.form.get("comment", ""), by=membership)
+        except InvalidTransition as error:
+            db.session.rollback()
+            form = DecisionForm()
+            form.comment.errors = [error.description]
+            revisions = list(db.session.scalars(revisions_of_week(course_id, entry.intern_id, entry.week_start)))
+            return render_template("journal/entry_show.html", course=membership.course, membership=membership,
+                                   entry=entry, revisions=revisions, placement=placement_of(course_id, entry.intern_id),
+                                   decision_form=form, is_newest=True), 422
+        message = _("The week is sent back to the intern.")
+    else:
+        abort(400, description=_("Choose approve or send back."))
+    db.session.commit()
+    flash(message, "success")
+    return redirect(url_for(".show", course_id=course_id, entry_id=entry.id))
+

@@ -27,7 +27,7 @@ def home(course_id: int):
         return render_template("people/admin_home.html", course=course, membership=membership, courses=courses)
     if membership.role is Role.supervisor:
         return render_template("people/supervisor_home.html", course=course, membership=membership)
-    return render_template("people/intern_home.html", course=course, membership=membership)
+    return redirect(url_for("journal.home", course_id=course.id))
 
 
 @bp.route("/c/<int:course_id>/preferences", methods=["GET", "POST"])

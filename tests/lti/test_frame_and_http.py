@@ -33,7 +33,7 @@ def test_blocked_cookies_end_on_a_continue_page_not_an_error(app, client, make_c
     window = make_client()  # a top-level window: first-party cookies
     opened = window.post("/lti/continue", data={"ticket": ticket})
     assert opened.status_code == 302
-    assert window.get(opened.headers["Location"]).status_code == 200
+    assert window.get(opened.headers["Location"], follow_redirects=True).status_code == 200
     assert_refused(make_client().post("/lti/continue", data={"ticket": ticket}), "already used")
 
 

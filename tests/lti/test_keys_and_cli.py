@@ -82,12 +82,23 @@ def test_list_platforms_when_none(runner):
 
 
 def test_demo_load_is_idempotent(app, runner):
+    from portfolio.journal.models import Entry
+    from portfolio.objectives.models import Objective
     from portfolio.people.models import Course, Membership
+    from portfolio.placements.models import Placement
 
+    counts = []
     for _ in range(2):
         result = runner.invoke(args=["demo", "load"])
         assert result.exit_code == 0, result.output
+        with app.app_context():
+            counts.append([db.session.scalar(sa.select(sa.func.count(model.id)))
+                           for model in (Course, Membership, Platform, Objective, Placement, Entry)])
+    assert counts[0] == counts[1]
+    assert counts[0][:5] == [1, 8, 2, 5, 3]
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(Course.id))) == 1
-        assert db.session.scalar(sa.select(sa.func.count(Membership.id))) == 8
-        assert db.session.scalar(sa.select(sa.func.count(Platform.id))) == 2
+        states = set(db.session.scalars(sa.select(Entry.state)))
+        zones = set(db.session.scalars(sa.select(Placement.timezone)))
+        countries = set(db.session.scalars(sa.select(Placement.country)))
+    assert {s.value for s in states} == {"draft", "submitted", "changes_requested", "approved"}
+    assert zones == {"Pacific/Auckland", "America/Los_Angeles", "Europe/Berlin"} and len(countries) == 3

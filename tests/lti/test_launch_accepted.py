@@ -20,7 +20,7 @@ def membership(app, sub="user-1") -> Membership | None:
 def test_learner_lands_on_the_journal(app, client, lms):
     response = lms.launch(client)
     assert response.status_code == 302
-    home = client.get(response.headers["Location"])
+    home = client.get(response.headers["Location"], follow_redirects=True)
     assert home.status_code == 200
     assert "My internship journal" in home.get_data(as_text=True)
     assert membership(app).role is Role.intern
@@ -53,7 +53,7 @@ def test_several_roles_take_the_most_privileged(app, client, lms):
 def test_no_name_and_no_email(app, client, lms):
     response = lms.launch(client, name=REMOVE, email=REMOVE)
     assert response.status_code == 302
-    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    page = client.get(response.headers["Location"], follow_redirects=True).get_data(as_text=True)
     user = membership(app).user
     assert user.name is None and user.email is None
     assert f"Participant {user.id}" in page

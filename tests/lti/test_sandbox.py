@@ -46,7 +46,7 @@ def test_full_launch_per_role_and_lms_shape(app, client, shape, person):
     role, heading = EXPECTED[person]
     response = sandbox_launch(client, shape, person)
     assert response.status_code == 302, response.get_data(as_text=True)
-    home = client.get(response.headers["Location"])
+    home = client.get(response.headers["Location"], follow_redirects=True)
     assert home.status_code == 200
     assert f"<h1>{heading}" in home.get_data(as_text=True)
     with app.app_context():

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+import re
+
+
+def csrf_token(page: str) -> str:
+    found = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or \
+        re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert found, "no CSRF token on the page"
+    return found.group(1)
+
+
+def token_for(client, course_id: int) -> str:
+    return csrf_token(client.get(f"/c/{course_id}/preferences").get_data(as_text=True))
+
+
+def task_fields(*tasks) -> dict:
+    """Form fields for tasks given as (description, hours, [objective ids])."""
+    data = {}
+    for i, (description, hours, objectives) in enumerate(tasks):
+        data[f"tasks-{i}-description"] = description
+        data[f"tasks-{i}-hours"] = hours
+        data[f"tasks-{i}-objectives"] = [str(o) for o in objectives]
+    return data
