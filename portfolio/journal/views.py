@@ -3,7 +3,7 @@ operation, commits and redirects; a form that fails keeps everything typed."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
@@ -15,7 +15,7 @@ from portfolio.journal import operations, progress
 from portfolio.journal.forms import DecisionForm, EntryForm
 from portfolio.journal.models import Entry
 from portfolio.journal.queries import entries_of_intern, newest_entry, revisions_of_week
-from portfolio.journal.weeks import parse_week, week_bounds
+from portfolio.journal.weeks import parse_week
 from portfolio.objectives.models import Objective
 from portfolio.people.access import load_membership
 from portfolio.people.models import Membership, Role
@@ -86,9 +86,9 @@ def intern(course_id: int, intern_id: int):
 
 
 def _render_edit(membership, form, *, week_start, entry, placement, status=200):
-    bounds = week_bounds(week_start, placement.timezone) if placement else None
     return render_template("journal/entry_edit.html", course=membership.course, membership=membership, form=form,
-                           entry=entry, week_start=week_start, placement=placement, bounds=bounds), status
+                           entry=entry, week_start=week_start, week_end=week_start + timedelta(days=6),
+                           placement=placement), status
 
 
 def _prepare_form(membership, entry: Entry | None) -> EntryForm:
