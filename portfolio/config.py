@@ -22,6 +22,7 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
     env = os.environ
     instance = Path(instance_path)
     overrides = dict(overrides or {})
+    max_upload = int(env.get("PORTFOLIO_MAX_UPLOAD_MB", "10")) * 1024 * 1024
 
     config: dict = {
         "ENV_NAME": env.get("PORTFOLIO_ENV", "development"),
@@ -44,7 +45,8 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "LTI_TICKET_TTL": 300,  # the "continue in a new window" ticket
         # Flask and extensions
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
-        "MAX_CONTENT_LENGTH": 25 * 1024 * 1024,
+        "MAX_UPLOAD_BYTES": max_upload,  # one evidence file
+        "MAX_CONTENT_LENGTH": max_upload + 1024 * 1024,  # the file plus the form around it
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead: journal pages stay open for hours
         "BABEL_DEFAULT_LOCALE": "en",
         "BABEL_DEFAULT_TIMEZONE": "UTC",
