@@ -13,13 +13,13 @@ demo_cli = AppGroup("demo", help="The demo course of the sandbox LMS.")
 
 @demo_cli.command("load")
 def load():
-    """Register the sandbox platforms and create the demo course and its people."""
+    """Register the sandbox platforms and create the demo course, its people and their journals."""
     if not current_app.config["SANDBOX"]:
         raise click.ClickException("the demo lives in the sandbox LMS: set PORTFOLIO_SANDBOX=1")
     from lti.sandbox.demo import load_demo
 
     with current_app.test_request_context(base_url=current_app.config["BASE_URL"] or "http://127.0.0.1:5000"):
-        course = load_demo()
+        courses = load_demo()
         db.session.commit()
-    click.echo(f"demo course {course.display_title!r} ready: open the sandbox LMS at "
+    click.echo(f"demo course {courses[0].display_title!r} ready on {len(courses)} platforms: open the sandbox LMS at "
                f"{current_app.config['BASE_URL'] or 'http://127.0.0.1:5000'}/sandbox/")

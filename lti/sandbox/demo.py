@@ -1,4 +1,5 @@
-"""The demo course, provisioned exactly as launches from the sandbox would provision it."""
+"""The demo courses, provisioned exactly as launches from the sandbox would provision
+them: one on the Moodle-shaped platform and one on the Canvas-shaped one."""
 
 from __future__ import annotations
 
@@ -8,25 +9,27 @@ from lti.sandbox import platform as sandbox
 from lti.sandbox.registration import ensure_platforms
 from portfolio.demo import load_course_content
 from portfolio.people import operations
-from portfolio.people.models import Role
+from portfolio.people.models import Course, Role
 
 
-def load_demo():
+def load_demo() -> list[Course]:
     """Idempotent: running it twice changes nothing the first run made."""
-    platforms = ensure_platforms()
-    moodle = platforms[0]
-    deployment = find_deployment(moodle, sandbox.DEPLOYMENT_IDS["moodle"])
+    return [_load_course(platform, shape) for platform, shape in zip(ensure_platforms(), sandbox.SHAPES)]
+
+
+def _load_course(platform, shape: str) -> Course:
+    deployment = find_deployment(platform, sandbox.DEPLOYMENT_IDS[shape])
     course = operations.provision_course(operations.LaunchedCourse(
-        platform_id=moodle.id, deployment_id=deployment.id, context_id=sandbox.CONTEXT["id"],
+        platform_id=platform.id, deployment_id=deployment.id, context_id=sandbox.CONTEXT["id"],
         title=sandbox.CONTEXT["title"], label=sandbox.CONTEXT["label"],
     ))
     interns, advisor = {}, None
     for person in sandbox.PEOPLE:
-        role = roles.translate(person.roles["moodle"])
+        role = roles.translate(person.roles[shape])
         if role is None:
             continue
         user = operations.provision_user(operations.LaunchedPerson(
-            platform_id=moodle.id, sub=sandbox.sub_for(person, "moodle"), name=person.name, email=person.email,
+            platform_id=platform.id, sub=sandbox.sub_for(person, shape), name=person.name, email=person.email,
             locale=person.locale, timezone=person.timezone,
         ))
         operations.set_membership(user, course, role, via="demo")

@@ -95,7 +95,7 @@ def test_demo_load_is_idempotent(app, runner):
             counts.append([db.session.scalar(sa.select(sa.func.count(model.id)))
                            for model in (Course, Membership, Platform, Objective, Placement, Entry)])
     assert counts[0] == counts[1]
-    assert counts[0][:5] == [1, 8, 2, 5, 3]
+    assert counts[0][:5] == [2, 16, 2, 10, 6]  # one course per sandbox platform
     with app.app_context():
         states = set(db.session.scalars(sa.select(Entry.state)))
         zones = set(db.session.scalars(sa.select(Placement.timezone)))
