@@ -43,16 +43,18 @@ def create_app(config: dict | None = None) -> Flask:
 
     from portfolio import cli, errors, health, security, templating
     from portfolio.evidence.views import bp as evidence_bp
+    from portfolio.notify.views import bp as notify_bp
     from portfolio.journal.views import bp as journal_bp
     from portfolio.objectives.views import bp as objectives_bp
     from portfolio.people.views import bp as people_bp
     from portfolio.placements.views import bp as placements_bp
+    from portfolio.signoff.views import bp as signoff_bp
 
     errors.register_error_handlers(app)
     security.init_app(app)
     templating.init_app(app)
     app.register_blueprint(health.bp)
-    for blueprint in (people_bp, objectives_bp, placements_bp, journal_bp, evidence_bp):
+    for blueprint in (people_bp, objectives_bp, placements_bp, journal_bp, evidence_bp, signoff_bp, notify_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
 

@@ -3,9 +3,12 @@
 from portfolio.audit.models import AuditEvent
 from portfolio.evidence.models import Evidence
 from portfolio.journal.models import Entry, EntryState, Task
+from portfolio.notify.models import OutboxMessage, OutboxState
 from portfolio.objectives.models import Objective
 from portfolio.people.models import Course, Membership, Role, User
 from portfolio.placements.models import Placement
+from portfolio.signoff.models import Decision, DecisionKind, SignInLink, Supervision
 
-__all__ = ["AuditEvent", "Course", "Entry", "EntryState", "Evidence", "Membership", "Objective", "Placement",
-           "Role", "Task", "User"]
+__all__ = ["AuditEvent", "Course", "Decision", "DecisionKind", "Entry", "EntryState", "Evidence", "Membership",
+           "Objective", "OutboxMessage", "OutboxState", "Placement", "Role", "SignInLink", "Supervision", "Task",
+           "User"]

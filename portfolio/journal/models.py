@@ -42,6 +42,7 @@ class Entry(Base):
     reflection: Mapped[str] = mapped_column(sa.Text, default="")  # Markdown as typed
     reflection_html: Mapped[str] = mapped_column(sa.Text, default="")  # rendered and sanitised
     submitted_at: Mapped[datetime | None]
+    submissions: Mapped[int] = mapped_column(default=0)  # how many times this revision was submitted
     decided_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("user.id", ondelete="SET NULL"))
     decision_comment: Mapped[str | None] = mapped_column(sa.Text)

@@ -111,6 +111,7 @@ def submit_entry(entry: Entry, *, by: Membership) -> None:
     previous = entry.state
     entry.state = EntryState.submitted
     entry.submitted_at = utcnow()
+    entry.submissions += 1
     db.session.flush()
     record_event("entry.submitted", actor=by.user, course=by.course, subject=entry, via="web",
                  previous=previous.value, revision=entry.revision)
