@@ -6,10 +6,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import sqlalchemy as sa
+
 from lti import roles
 from lti.launch import CLAIM, HardenedLaunch, LaunchError
+from portfolio.db import db
 from portfolio.people import operations
-from portfolio.people.models import Course, Membership, User
+from portfolio.people.models import Course, Membership, Role, User
+from portfolio.signoff.operations import sync_mentor_scope
 
 
 @dataclass
@@ -74,4 +78,10 @@ def provision(launch: HardenedLaunch) -> Provisioned:
     )
     role = roles.translate(claims.get(CLAIM + "roles"))
     membership = operations.set_membership(user, course, role, via="launch") if role else None
+    if role is Role.supervisor:
+        mentees = claims.get(CLAIM + "role_scope_mentor")
+        subs = [m for m in mentees if isinstance(m, str)] if isinstance(mentees, list) else []
+        intern_ids = set(db.session.scalars(sa.select(User.id).where(
+            User.platform_id == launch.platform.id, User.lti_sub.in_(subs or ["\0"]))))
+        sync_mentor_scope(membership, intern_ids)
     return Provisioned(user=user, course=course, membership=membership)

@@ -42,6 +42,7 @@ def create_app(config: dict | None = None) -> Flask:
     extensions.init_app(app)
 
     from portfolio import cli, errors, health, security, templating
+    from portfolio.audit.views import bp as audit_bp
     from portfolio.evidence.views import bp as evidence_bp
     from portfolio.notify.views import bp as notify_bp
     from portfolio.journal.views import bp as journal_bp
@@ -54,7 +55,8 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     templating.init_app(app)
     app.register_blueprint(health.bp)
-    for blueprint in (people_bp, objectives_bp, placements_bp, journal_bp, evidence_bp, signoff_bp, notify_bp):
+    for blueprint in (people_bp, objectives_bp, placements_bp, journal_bp, evidence_bp, signoff_bp, notify_bp,
+                      audit_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
 

@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from portfolio.notify.cli import notify_cli
 from portfolio.schema import current_revisions, migration_heads
 
 check_cli = AppGroup("check", help="Checks an operator runs before serving.")
@@ -24,3 +25,4 @@ def check_schema():
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(check_cli)
+    app.cli.add_command(notify_cli)

@@ -33,6 +33,7 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "STORAGE_DIR": env.get("PORTFOLIO_STORAGE_DIR") or str(instance / "files"),
         "REDIS_URL": env.get("PORTFOLIO_REDIS_URL") or None,
         "SMTP_URL": env.get("PORTFOLIO_SMTP_URL") or None,
+        "MAIL_FROM": env.get("PORTFOLIO_MAIL_FROM") or "portfolio@localhost",
         "SANDBOX": _flag(env.get("PORTFOLIO_SANDBOX")),
         "LOG_FORMAT": env.get("PORTFOLIO_LOG_FORMAT", "text"),
         # LTI
@@ -43,6 +44,7 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "LTI_KEY_OVERLAP": 7 * 24 * 3600,  # a rotated key stays published this long
         "LTI_HTTP_TIMEOUT": (5, 15),  # connect, read (seconds), on every outgoing call
         "LTI_TICKET_TTL": 300,  # the "continue in a new window" ticket
+        "SIGN_IN_LINK_HOURS": int(env.get("PORTFOLIO_SIGN_IN_LINK_HOURS", "72")),  # a supervisor's link
         # Flask and extensions
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "MAX_UPLOAD_BYTES": max_upload,  # one evidence file

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_babel import get_locale, lazy_gettext as _l
 
+from portfolio.db import utcnow
 from portfolio.journal.progress import WeekStatus
 from portfolio.people.models import Role
 from portfolio.placements.countries import country_name
@@ -27,4 +28,5 @@ def init_app(app: Flask) -> None:
         country_name=country_name,
         status_label=lambda value: STATUS_LABELS.get(value, value),
         WeekStatus=WeekStatus,
+        now=utcnow,
     )

@@ -18,3 +18,6 @@ def init_app(app: Flask) -> None:
 
     csrf.exempt(bp)  # a platform's endpoints, called by the tool and by the sandbox's own pages
     app.register_blueprint(bp)
+    from lti.sandbox.mailbox import bp as mailbox_bp
+
+    app.register_blueprint(mailbox_bp)

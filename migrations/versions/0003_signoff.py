@@ -128,6 +128,11 @@ def upgrade():
 
 
 
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('about_id', sa.Integer(), nullable=True))
+        batch_op.create_index(batch_op.f('ix_audit_event_about_id'), ['about_id'], unique=False)
+        batch_op.create_foreign_key(batch_op.f('fk_audit_event_about_id_user'), 'user', ['about_id'], ['id'],
+                                    ondelete='SET NULL')
     op.execute("UPDATE entry SET submissions = 1 WHERE submitted_at IS NOT NULL")
     if op.get_bind().dialect.name == "postgresql":
         op.execute(AUDIT_GUARD)
@@ -139,6 +144,10 @@ def downgrade():
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_event_append_only ON audit_event")
         op.execute("DROP FUNCTION IF EXISTS audit_event_append_only()")
+    with op.batch_alter_table('audit_event', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_audit_event_about_id_user'), type_='foreignkey')
+        batch_op.drop_index(batch_op.f('ix_audit_event_about_id'))
+        batch_op.drop_column('about_id')
     with op.batch_alter_table('entry', schema=None) as batch_op:
         batch_op.drop_column('submissions')
 

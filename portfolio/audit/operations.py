@@ -13,9 +13,16 @@ def record_event(
     course=None,
     subject=None,
     via: str | None = None,
+    about=None,
     **details: Any,
 ) -> AuditEvent:
-    """Append one event to the trail; it commits with the change it describes."""
+    """Append one event to the trail; it commits with the change it describes.
+
+    ``about`` is the intern concerned; by default the subject's intern, if it has one.
+    """
+    about_id = getattr(about, "id", None)
+    if about_id is None and subject is not None:
+        about_id = getattr(subject, "intern_id", None) or getattr(getattr(subject, "entry", None), "intern_id", None)
     role = None
     if actor is not None and course is not None:
         found = actor.role_in(course)
@@ -27,6 +34,7 @@ def record_event(
         course_id=getattr(course, "id", None),
         subject_type=type(subject).__name__ if subject is not None else None,
         subject_id=getattr(subject, "id", None),
+        about_id=about_id,
         via=via,
         details=details,
     )

@@ -71,9 +71,13 @@ class Entry(Base):
         return (membership is not None and membership.course_id == self.course_id
                 and membership.role in (Role.advisor, Role.admin))
 
+    def _supervisor(self, membership: Membership | None) -> bool:
+        return (membership is not None and membership.course_id == self.course_id
+                and self.intern_id in membership.supervised_intern_ids)
+
     def can_view(self, membership: Membership | None) -> bool:
-        """The intern and the course's advisors; supervisors come with sign-off."""
-        return self._owner(membership) or self._staff(membership)
+        """The intern, the course's advisors, and the intern's current supervisor."""
+        return self._owner(membership) or self._staff(membership) or self._supervisor(membership)
 
     def can_edit(self, membership: Membership | None) -> bool:
         """Only the intern, and only while the entry is a draft or was sent back."""
@@ -88,8 +92,8 @@ class Entry(Base):
         return self._owner(membership) and self.state is EntryState.approved
 
     def can_decide(self, membership: Membership | None) -> bool:
-        """A submitted entry is approved or sent back by the course's advisors."""
-        return self._staff(membership) and self.state is EntryState.submitted
+        """A submitted entry is approved or sent back by the intern's supervisor or the course's advisors."""
+        return (self._supervisor(membership) or self._staff(membership)) and self.state is EntryState.submitted
 
 
 class Task(Base):

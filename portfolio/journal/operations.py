@@ -140,25 +140,3 @@ def revise_entry(entry: Entry, *, by: Membership) -> Entry:
     record_event("entry.revised", actor=by.user, course=by.course, subject=revision, via="web",
                  from_entry=entry.id, revision=revision.revision)
     return revision
-
-
-def approve_entry(entry: Entry, *, by: Membership) -> None:
-    """A submitted entry is approved; from then on it is locked."""
-    ensure(entry.can_decide(by))
-    entry.state = EntryState.approved
-    entry.decided_at, entry.decided_by_id, entry.decision_comment = utcnow(), by.user_id, None
-    db.session.flush()
-    record_event("entry.approved", actor=by.user, course=by.course, subject=entry, via="web", revision=entry.revision)
-
-
-def request_changes(entry: Entry, comment: str, *, by: Membership) -> None:
-    """A submitted entry goes back to its intern, always with a comment saying why."""
-    ensure(entry.can_decide(by))
-    comment = (comment or "").strip()
-    if not comment:
-        raise InvalidTransition(_("Say what should change: the comment is required."))
-    entry.state = EntryState.changes_requested
-    entry.decided_at, entry.decided_by_id, entry.decision_comment = utcnow(), by.user_id, comment
-    db.session.flush()
-    record_event("entry.changes_requested", actor=by.user, course=by.course, subject=entry, via="web",
-                 revision=entry.revision)

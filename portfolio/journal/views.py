@@ -10,9 +10,12 @@ from flask import Blueprint, abort, flash, jsonify, redirect, render_template, r
 from flask_babel import gettext as _
 
 from portfolio.db import db
-from portfolio.errors import InvalidTransition, ensure
+from portfolio.errors import ensure
 from portfolio.journal import operations, progress
 from portfolio.journal.forms import DecisionForm, EntryForm
+from portfolio.notify.delivery import kick
+from portfolio.signoff import notifications as signoff_mail
+from portfolio.signoff.operations import content_hash
 from portfolio.journal.models import Entry
 from portfolio.journal.queries import entries_of_intern, newest_entry, revisions_of_week
 from portfolio.journal.weeks import parse_week
@@ -133,7 +136,9 @@ def _handle(membership: Membership, week_start: date, entry: Entry | None):
     operations.save_draft(entry, form.reflection.data or "", form.task_data(), by=membership)
     if action == "submit":
         operations.submit_entry(entry, by=membership)
+        signoff_mail.entry_submitted(entry)
         db.session.commit()
+        kick()
         flash(_("The week is submitted for sign-off."), "success")
         return redirect(url_for(".show", course_id=membership.course_id, entry_id=entry.id))
     db.session.commit()
@@ -200,7 +205,7 @@ def show(course_id: int, entry_id: int):
     placement = placement_of(course_id, entry.intern_id)
     return render_template("journal/entry_show.html", course=membership.course, membership=membership, entry=entry,
                            revisions=revisions, placement=placement, decision_form=DecisionForm(),
-                           is_newest=revisions[0].id == entry.id)
+                           is_newest=revisions[0].id == entry.id, content_hash=content_hash(entry))
 
 
 @bp.post("/c/<int:course_id>/entries/<int:entry_id>/submit")
@@ -208,7 +213,9 @@ def submit(course_id: int, entry_id: int):
     membership = load_membership(course_id)
     entry = load_entry(membership, entry_id)
     operations.submit_entry(entry, by=membership)
+    signoff_mail.entry_submitted(entry)
     db.session.commit()
+    kick()
     flash(_("The week is submitted for sign-off."), "success")
     return redirect(url_for(".show", course_id=course_id, entry_id=entry.id))
 
@@ -221,31 +228,3 @@ def revise(course_id: int, entry_id: int):
     db.session.commit()
     flash(_("A new revision of the week is open. It needs approval again; the approved one stays as it was."), "success")
     return redirect(url_for(".edit", course_id=course_id, entry_id=revision.id))
-
-
-@bp.post("/c/<int:course_id>/entries/<int:entry_id>/decide")
-def decide(course_id: int, entry_id: int):
-    membership = load_membership(course_id)
-    entry = load_entry(membership, entry_id)
-    decision = request.form.get("decision")
-    if decision == "approve":
-        operations.approve_entry(entry, by=membership)
-        message = _("The week is approved.")
-    elif decision == "request_changes":
-        try:
-            operations.request_changes(entry, request.form.get("comment", ""), by=membership)
-        except InvalidTransition as error:
-            db.session.rollback()
-            form = DecisionForm()
-            form.comment.errors = [error.description]
-            revisions = list(db.session.scalars(revisions_of_week(course_id, entry.intern_id, entry.week_start)))
-            return render_template("journal/entry_show.html", course=membership.course, membership=membership,
-                                   entry=entry, revisions=revisions, placement=placement_of(course_id, entry.intern_id),
-                                   decision_form=form, is_newest=True), 422
-        message = _("The week is sent back to the intern.")
-    else:
-        abort(400, description=_("Choose approve or send back."))
-    db.session.commit()
-    flash(message, "success")
-    return redirect(url_for(".show", course_id=course_id, entry_id=entry.id))
-

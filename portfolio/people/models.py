@@ -91,6 +91,17 @@ class Membership(Base):
 
     user: Mapped[User] = relationship(back_populates="memberships")
     course: Mapped[Course] = relationship(back_populates="memberships")
+    # A supervisor's current supervisions in this course (declared by name: sign-off owns the model).
+    supervisions: Mapped[list["Supervision"]] = relationship(  # noqa: F821
+        "Supervision",
+        primaryjoin="and_(Membership.user_id == foreign(Supervision.supervisor_id), "
+                    "Membership.course_id == foreign(Supervision.course_id), Supervision.ended_at.is_(None))",
+        viewonly=True,
+    )
+
+    @property
+    def supervised_intern_ids(self) -> set[int]:
+        return {s.intern_id for s in self.supervisions} if self.role is Role.supervisor else set()
 
     def can_view_cohort(self) -> bool:
         """Advisors and admins see every intern of the course."""

@@ -26,7 +26,7 @@ def home(course_id: int):
         courses = db.session.execute(courses_of_platform(course.platform_id)).all()
         return render_template("people/admin_home.html", course=course, membership=membership, courses=courses)
     if membership.role is Role.supervisor:
-        return render_template("people/supervisor_home.html", course=course, membership=membership)
+        return redirect(url_for("signoff.queue", course_id=course.id))
     return redirect(url_for("journal.home", course_id=course.id))
 
 

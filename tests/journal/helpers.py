@@ -22,3 +22,18 @@ def task_fields(*tasks) -> dict:
         data[f"tasks-{i}-hours"] = hours
         data[f"tasks-{i}-objectives"] = [str(o) for o in objectives]
     return data
+
+
+def shown_hash(page: str) -> str:
+    found = re.search(r'name="content_hash" value="([0-9a-f]{64})"', page)
+    assert found, "no content hash on the page"
+    return found.group(1)
+
+
+def hash_of(app, entry_id: int) -> str:
+    from portfolio.db import db
+    from portfolio.journal.models import Entry
+    from portfolio.signoff.operations import content_hash
+
+    with app.app_context():
+        return content_hash(db.session.get(Entry, entry_id))

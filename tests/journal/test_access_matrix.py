@@ -9,7 +9,7 @@ import pytest
 
 from portfolio.journal.models import EntryState
 from portfolio.people.models import Role
-from tests.journal.helpers import token_for
+from tests.journal.helpers import hash_of, token_for
 
 WHO = ["owner", "other_intern", "advisor", "foreign_advisor", "anonymous"]
 
@@ -70,7 +70,8 @@ def test_access(app, make_client, login, world, who, method, path, expected):
     if method == "GET":
         response = client.get(url)
     else:
-        response = client.post(url, data={"csrf_token": token, "decision": "approve", "reflection": "r"})
+        response = client.post(url, data={"csrf_token": token, "decision": "approve", "reflection": "r",
+                                          "content_hash": hash_of(app, ids["submitted"])})
     if who == "anonymous" and method == "POST":
         assert response.status_code in (400, 401)  # no session: the CSRF check or the sign-in check refuses
     else:

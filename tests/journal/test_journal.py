@@ -11,7 +11,7 @@ from portfolio.audit.models import AuditEvent
 from portfolio.db import db
 from portfolio.journal.models import Entry, EntryState
 from portfolio.people.models import Role
-from tests.journal.helpers import csrf_token, task_fields, token_for
+from tests.journal.helpers import csrf_token, hash_of, shown_hash, task_fields, token_for
 
 WEEK = "2027-03-01"
 
@@ -162,7 +162,7 @@ def test_approve_then_locked_then_revise_keeps_the_approved_revision(app, client
     staff = login(make_client(), advisor)
     show = staff.get(f"/c/{intern.course_id}/entries/{submitted.id}").get_data(as_text=True)
     decided = staff.post(f"/c/{intern.course_id}/entries/{submitted.id}/decide",
-                         data={"csrf_token": csrf_token(show), "decision": "approve"})
+                         data={"csrf_token": csrf_token(show), "decision": "approve", "content_hash": shown_hash(show)})
     assert decided.status_code == 302
     assert entry(app, submitted.id).state is EntryState.approved
 
@@ -192,13 +192,15 @@ def test_send_back_needs_a_comment_then_resubmit(app, client, make_client, login
     write_week(client, intern, objectives, action="submit")
     submitted = newest(app, intern)
     staff = login(make_client(), advisor)
-    token = csrf_token(staff.get(f"/c/{intern.course_id}/entries/{submitted.id}").get_data(as_text=True))
+    show = staff.get(f"/c/{intern.course_id}/entries/{submitted.id}").get_data(as_text=True)
+    token, hashed = csrf_token(show), shown_hash(show)
     no_comment = staff.post(f"/c/{intern.course_id}/entries/{submitted.id}/decide",
-                            data={"csrf_token": token, "decision": "request_changes", "comment": "  "})
-    assert no_comment.status_code == 422 and "comment is required" in no_comment.get_data(as_text=True)
+                            data={"csrf_token": token, "decision": "request_changes", "comment": "  ", "content_hash": hashed})
+    assert no_comment.status_code == 409 and "comment is required" in no_comment.get_data(as_text=True)
     assert entry(app, submitted.id).state is EntryState.submitted
     sent_back = staff.post(f"/c/{intern.course_id}/entries/{submitted.id}/decide",
-                           data={"csrf_token": token, "decision": "request_changes", "comment": "Add the hours of Friday"})
+                           data={"csrf_token": token, "decision": "request_changes", "comment": "Add the hours of Friday",
+                                 "content_hash": hashed})
     assert sent_back.status_code == 302
     assert entry(app, submitted.id).state is EntryState.changes_requested
     edit_page = client.get(f"/c/{intern.course_id}/entries/{submitted.id}/edit").get_data(as_text=True)
@@ -236,8 +238,8 @@ def test_decision_transitions(app, client, login, course, make_entry, state, dec
     login(client, advisor)
     response = client.post(f"/c/{intern.course_id}/entries/{entry_id}/decide",
                            data={"csrf_token": token_for(client, intern.course_id), "decision": decision,
-                                 "comment": "why"})
-    assert response.status_code == (302 if allowed else 403)
+                                 "comment": "why", "content_hash": hash_of(app, entry_id)})
+    assert response.status_code == (302 if allowed else 409)
 
 
 def test_an_intern_cannot_decide_their_own_week(app, client, login, course, make_entry):

@@ -108,3 +108,17 @@ def test_memberships_are_one_per_person_and_course(app, client, make_client):
     sandbox_launch(make_client(), "moodle", "amara")
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Membership.id))) == 1
+
+
+def test_a_canvas_observer_supervises_only_the_interns_they_mentor(app, client, make_client):
+    from portfolio.signoff.models import Supervision
+
+    sandbox_launch(make_client(), "canvas", "amara")
+    sandbox_launch(make_client(), "canvas", "lucia")
+    response = sandbox_launch(client, "canvas", "mentor")
+    queue = client.get(response.headers["Location"], follow_redirects=True).get_data(as_text=True)
+    assert "Review queue" in queue and "Amara Okafor" in queue and "Lucía" not in queue
+    with app.app_context():
+        rows = db.session.scalars(sa.select(Supervision)).all()
+        names = {db.session.get(User, s.intern_id).name for s in rows}
+        assert names == {"Amara Okafor"} and {s.source for s in rows} == {"mentor"}
