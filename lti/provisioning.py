@@ -82,6 +82,6 @@ def provision(launch: HardenedLaunch) -> Provisioned:
         mentees = claims.get(CLAIM + "role_scope_mentor")
         subs = [m for m in mentees if isinstance(m, str)] if isinstance(mentees, list) else []
         intern_ids = set(db.session.scalars(sa.select(User.id).where(
-            User.platform_id == launch.platform.id, User.lti_sub.in_(subs or ["\0"]))))
+            User.platform_id == launch.platform.id, User.lti_sub.in_(subs)))) if subs else set()
         sync_mentor_scope(membership, intern_ids)
     return Provisioned(user=user, course=course, membership=membership)
