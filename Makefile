@@ -7,15 +7,27 @@ FLASK  := $(BIN)/flask --app portfolio
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install system-deps demo clean
+.PHONY: run test install system-deps demo clean translations
 
-run: $(STAMP)
+# Compiled message catalogues, rebuilt whenever a .po file changes.
+MO := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+
+run: $(STAMP) $(MO)
 	PORTFOLIO_SANDBOX=1 $(FLASK) db upgrade
 	PORTFOLIO_SANDBOX=1 PORTFOLIO_BASE_URL=http://$(HOST):$(PORT) $(FLASK) demo load
 	PORTFOLIO_SANDBOX=1 PORTFOLIO_BASE_URL=http://$(HOST):$(PORT) $(FLASK) run --host $(HOST) --port $(PORT) --with-threads
 
-test: $(STAMP)
+test: $(STAMP) $(MO)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@
+
+# After changing user-facing strings: extract them and merge them into every catalogue.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --sort-output --no-location \
+		--project internship-portfolio -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
 
 install: $(STAMP)
 

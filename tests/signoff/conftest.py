@@ -33,7 +33,7 @@ class Team:
             db.session.commit()
         return entry_id
 
-    def invite(self, email="claire@host.example.com", name="Claire Dubois", locale="fr", as_member=None, intern=None):
+    def invite(self, email="claire@host.example.com", name="Claire Dubois", locale="en", as_member=None, intern=None):
         """Invite through the page; return the token from the queued mail."""
         intern = intern or self.intern
         client = self.login(self.make_client(), as_member or intern)

@@ -7,6 +7,8 @@ from decimal import Decimal
 
 import sqlalchemy as sa
 
+from flask_babel import force_locale, ngettext
+
 from portfolio.db import db
 from portfolio.journal.models import Entry, EntryState, Task
 from portfolio.signoff.models import Decision, DecisionKind
@@ -47,11 +49,15 @@ def test_the_queue_shows_waiting_weeks_oldest_first_with_tasks_and_hours(app, te
         db.session.execute(sa.update(Entry).where(Entry.id == late).values(submitted_at=utcnow() - timedelta(days=2)))
         db.session.execute(sa.update(Entry).where(Entry.id == early).values(submitted_at=utcnow() - timedelta(days=1)))
         db.session.commit()
-    client, _ = team.sign_in(team.invite())
+    client, _ = team.sign_in(team.invite(locale="fr"))
     page = queue_page(client, team)
-    assert "Amara Okafor" in page and "Prepared the workshop" in page and 'value="7,5"' in page  # French: the supervisor's language
+    assert "Amara Okafor" in page and "Prepared the workshop" in page
+    assert 'value="7,5"' in page and '<html lang="fr"' in page  # the supervisor's language, numbers included
     assert page.index(f"entries/{late}/decide") < page.index(f"entries/{early}/decide")
-    assert "2 weeks wait for your decision" in page
+    with app.test_request_context(), force_locale("fr"):
+        expected = ngettext("%(num)s week waits for your decision, oldest first.",
+                            "%(num)s weeks wait for your decision, oldest first.", 2)
+    assert expected in page and "2 weeks wait" not in page
 
 
 def test_approve_records_who_when_and_the_hash_of_what_was_shown(app, team):

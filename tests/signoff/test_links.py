@@ -19,7 +19,7 @@ def links(app):
 
 
 def test_invitation_creates_the_supervisor_and_mails_a_link_stored_only_as_a_hash(app, team):
-    token = team.invite()
+    token = team.invite(locale="fr")
     with app.app_context():
         supervisor = db.session.scalar(sa.select(User).where(User.email == "claire@host.example.com"))
         assert supervisor.platform_id is None and supervisor.preferred_locale == "fr"
@@ -153,3 +153,17 @@ def test_invalid_invitations_keep_what_was_typed(app, team):
     html = response.get_data(as_text=True)
     assert 'value="Claire Dubois"' in html and 'value="not-an-address"' in html and 'aria-invalid="true"' in html
     assert links(app) == []
+
+
+def test_the_invitation_mail_is_in_the_supervisors_language(app, team):
+    from flask_babel import force_locale, gettext
+
+    from portfolio.notify.models import OutboxMessage
+
+    team.invite(locale="de")
+    with app.app_context():
+        mail = db.session.scalar(sa.select(OutboxMessage).where(OutboxMessage.kind == "invitation"))
+    with app.test_request_context(), force_locale("de"):
+        greeting = gettext("Hello %(name)s,", name="Claire Dubois")
+    assert mail.locale == "de" and '<html lang="de"' in mail.body_html
+    assert greeting != "Hello Claire Dubois," and greeting in mail.body_text
