@@ -2,6 +2,7 @@
 
 from portfolio.audit.models import AuditEvent
 from portfolio.evidence.models import Evidence
+from portfolio.grading.models import Criterion, Grade, GradeState, Level, Mark, Rubric, ScoreDelivery
 from portfolio.journal.models import Entry, EntryState, Task
 from portfolio.notify.models import OutboxMessage, OutboxState
 from portfolio.objectives.models import Objective
@@ -9,6 +10,6 @@ from portfolio.people.models import Course, Membership, Role, User
 from portfolio.placements.models import Placement
 from portfolio.signoff.models import Decision, DecisionKind, SignInLink, Supervision
 
-__all__ = ["AuditEvent", "Course", "Decision", "DecisionKind", "Entry", "EntryState", "Evidence", "Membership",
+__all__ = ["AuditEvent", "Course", "Criterion", "Grade", "GradeState", "Level", "Mark", "Rubric", "ScoreDelivery", "Decision", "DecisionKind", "Entry", "EntryState", "Evidence", "Membership",
            "Objective", "OutboxMessage", "OutboxState", "Placement", "Role", "SignInLink", "Supervision", "Task",
            "User"]
