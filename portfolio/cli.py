@@ -7,6 +7,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from portfolio.notify.cli import notify_cli
+from portfolio.people.cli import people_cli
 from portfolio.schema import current_revisions, migration_heads
 
 check_cli = AppGroup("check", help="Checks an operator runs before serving.")
@@ -26,3 +27,4 @@ def check_schema():
 def init_app(app: Flask) -> None:
     app.cli.add_command(check_cli)
     app.cli.add_command(notify_cli)
+    app.cli.add_command(people_cli)

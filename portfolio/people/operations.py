@@ -6,13 +6,18 @@ Every function here checks, changes and flushes; the caller commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from zoneinfo import available_timezones
 
 import sqlalchemy as sa
 
 from portfolio.audit.operations import record_event
 from portfolio.db import db, utcnow
+from portfolio.errors import ensure
 from portfolio.people.models import Course, Membership, Role, User
+
+if TYPE_CHECKING:
+    from portfolio.lms import RosterMember
 
 _TIMEZONES = frozenset(available_timezones())
 
@@ -118,3 +123,81 @@ def update_preferences(user: User, *, locale: str | None, timezone: str | None) 
         raise ValueError("unknown time zone")
     user.preferred_timezone = timezone or None
     db.session.flush()
+
+
+@dataclass(frozen=True)
+class RosterSyncResult:
+    """What a roster sync did: ``added`` memberships created (and their users when new),
+    ``updated`` people whose name or email the LMS changed, ``unchanged`` the rest of the
+    people it knew, ``skipped`` members with no role in this product or not active."""
+
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+
+
+_ROSTER_BATCH = 500  # keeps every IN (...) list well under the databases' parameter limits
+
+
+def sync_roster(course: Course, members: list[RosterMember], *, by: Membership | None,
+                via: str = "roster") -> RosterSyncResult:
+    """Bring the course's people in line with the LMS roster (``RosterMember`` rows).
+
+    People are keyed by (platform, sub), as launches key them; the LMS's name and email
+    replace ours when it sends them. A person with no membership gets one with the
+    roster's role. An existing membership keeps its role: the launch role wins, because a
+    roster (Moodle's names-and-roles service answers short role names) may call a
+    non-editing teacher a Learner. Members without a role of this product, or inactive,
+    are skipped. ``by`` is the advisor asking, or None for the scheduled job.
+    """
+    if by is not None:
+        ensure(by.course_id == course.id and by.can_view_cohort())
+    wanted: dict[str, RosterMember] = {}
+    skipped = 0
+    for member in members:
+        if member.role is None or not member.active or not member.sub:
+            skipped += 1
+        else:
+            wanted.setdefault(member.sub, member)
+
+    subs = list(wanted)
+    users: dict[str, User] = {}
+    member_of_course: set[int] = set()
+    for i in range(0, len(subs), _ROSTER_BATCH):
+        batch = subs[i:i + _ROSTER_BATCH]
+        for user in db.session.scalars(
+                sa.select(User).where(User.platform_id == course.platform_id, User.lti_sub.in_(batch))):
+            users[user.lti_sub] = user
+    known_ids = [u.id for u in users.values()]
+    for i in range(0, len(known_ids), _ROSTER_BATCH):
+        member_of_course.update(db.session.scalars(sa.select(Membership.user_id).where(
+            Membership.course_id == course.id, Membership.user_id.in_(known_ids[i:i + _ROSTER_BATCH]))))
+
+    added = updated = unchanged = 0
+    for sub, member in wanted.items():
+        name = (member.name or "").strip()[:255] or None
+        email = (member.email or "").strip()[:320] or None
+        user = users.get(sub)
+        changed = False
+        if user is None:
+            user = User(platform_id=course.platform_id, lti_sub=sub, name=name, email=email)
+            db.session.add(user)
+        else:
+            # Like a launch, a roster without name or email keeps what we know.
+            if name and user.name != name:
+                user.name, changed = name, True
+            if email and user.email != email:
+                user.email, changed = email, True
+        if user.id is None or user.id not in member_of_course:
+            db.session.add(Membership(user=user, course=course, role=member.role))
+            added += 1
+        elif changed:
+            updated += 1
+        else:
+            unchanged += 1
+    db.session.flush()
+    result = RosterSyncResult(added=added, updated=updated, unchanged=unchanged, skipped=skipped)
+    record_event("roster.synced", actor=by.user if by is not None else None, course=course, via=via,
+                 added=added, updated=updated, unchanged=unchanged, skipped=skipped)
+    return result

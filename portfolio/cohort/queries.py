@@ -1,0 +1,88 @@
+"""The statements behind the cohort dashboard. Each one answers for the whole course at
+once (grouped per intern, or per intern and week), so the page costs the same number of
+queries for five interns as for five hundred."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from portfolio.grading.models import Grade, ScoreDelivery
+from portfolio.journal.models import Entry, EntryState, Task, task_objective
+from portfolio.objectives.models import Objective
+from portfolio.people.models import Membership, Role, User
+from portfolio.placements.models import Placement
+
+HOURS = sa.Numeric(10, 2)
+
+
+def interns(course_id: int) -> sa.Select:
+    """(user, placement or None, grade state or None, delivery state or None) per intern membership."""
+    return (
+        sa.select(User, Placement, Grade.state.label("grade_state"), ScoreDelivery.state.label("delivery_state"))
+        .select_from(Membership)
+        .join(User, User.id == Membership.user_id)
+        .outerjoin(Placement, sa.and_(Placement.course_id == Membership.course_id,
+                                      Placement.intern_id == Membership.user_id))
+        .outerjoin(Grade, sa.and_(Grade.course_id == Membership.course_id, Grade.intern_id == Membership.user_id))
+        .outerjoin(ScoreDelivery, ScoreDelivery.grade_id == Grade.id)
+        .where(Membership.course_id == course_id, Membership.role == Role.intern)
+        .order_by(User.id)
+    )
+
+
+def _live_revisions(course_id: int):
+    """Per intern and week: the newest revision's number, and whether any revision was approved."""
+    return (
+        sa.select(
+            Entry.intern_id, Entry.week_start, sa.func.max(Entry.revision).label("revision"),
+            sa.func.max(sa.case((Entry.state == EntryState.approved, 1), else_=0)).label("ever_approved"),
+        )
+        .where(Entry.course_id == course_id)
+        .group_by(Entry.intern_id, Entry.week_start)
+        .subquery("live")
+    )
+
+
+def _joined_to_live(stmt: sa.Select, live) -> sa.Select:
+    return stmt.join(live, sa.and_(live.c.intern_id == Entry.intern_id, live.c.week_start == Entry.week_start,
+                                   live.c.revision == Entry.revision))
+
+
+def live_weeks(course_id: int) -> sa.Select:
+    """One row per intern and week with an entry: the live revision's state, when it was
+    submitted, whether it holds anything, its hours, and whether the week was ever approved."""
+    live = _live_revisions(course_id)
+    totals = (
+        sa.select(Task.entry_id, sa.func.count(Task.id).label("tasks"),
+                  sa.func.sum(Task.hours, type_=HOURS).label("hours"))
+        .join(Entry, Entry.id == Task.entry_id)
+        .where(Entry.course_id == course_id)
+        .group_by(Task.entry_id)
+        .subquery("totals")
+    )
+    stmt = sa.select(
+        Entry.intern_id, Entry.week_start, Entry.state, Entry.submitted_at,
+        sa.case((Entry.reflection == "", 0), else_=1).label("has_reflection"),
+        live.c.ever_approved,
+        sa.func.coalesce(totals.c.tasks, 0).label("tasks"),
+        sa.func.coalesce(totals.c.hours, 0, type_=HOURS).label("hours"),
+    )
+    return (_joined_to_live(stmt, live)
+            .outerjoin(totals, totals.c.entry_id == Entry.id)
+            .where(Entry.course_id == course_id))
+
+
+def objective_counts(course_id: int) -> sa.Select:
+    """(intern id, objective id, tasks) over the live revision of every week."""
+    live = _live_revisions(course_id)
+    stmt = sa.select(Entry.intern_id, task_objective.c.objective_id, sa.func.count(Task.id).label("tasks"))
+    return (_joined_to_live(stmt, live)
+            .join(Task, Task.entry_id == Entry.id)
+            .join(task_objective, task_objective.c.task_id == Task.id)
+            .where(Entry.course_id == course_id)
+            .group_by(Entry.intern_id, task_objective.c.objective_id))
+
+
+def active_objectives(course_id: int) -> sa.Select:
+    return (sa.select(Objective).where(Objective.course_id == course_id, Objective.retired_at.is_(None))
+            .order_by(Objective.position, Objective.code))

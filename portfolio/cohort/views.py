@@ -1,0 +1,95 @@
+"""The cohort dashboard (sortable, filterable, exportable as CSV) and the button that
+brings in the LMS roster. Only the course's advisors and admins see either."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+
+from portfolio import lms
+from portfolio.cohort import summary
+from portfolio.cohort.export import cohort_csv
+from portfolio.db import db, utcnow
+from portfolio.errors import ensure
+from portfolio.lms import DeliveryDeferred, DeliveryRefused
+from portfolio.people import operations
+from portfolio.people.access import load_membership
+from portfolio.people.models import Membership
+
+bp = Blueprint("cohort", __name__)
+
+MAX_SEARCH = 200
+
+
+def _load(course_id: int) -> Membership:
+    membership = load_membership(course_id)
+    ensure(membership.can_view_cohort())
+    return membership
+
+
+def _view_state(objective_ids: set[int]) -> dict:
+    """What the query string asks for; anything unknown falls back to the default."""
+    sort = request.args.get("sort", "name")
+    if summary.sort_key(sort, objective_ids) is None:
+        sort = "name"
+    status = request.args.get("status", "")
+    return {
+        "q": request.args.get("q", "").strip()[:MAX_SEARCH],
+        "status": status if status in summary.FILTERS else "",
+        "sort": sort,
+        "dir": "desc" if request.args.get("dir") == "desc" else "asc",
+    }
+
+
+def _rows(course_id: int, now):
+    rows, objectives = summary.cohort(course_id, now)
+    ids = {o.id for o in objectives}
+    state = _view_state(ids)
+    shown = summary.arrange(rows, text=state["q"], status=state["status"], sort=state["sort"],
+                            descending=state["dir"] == "desc", objective_ids=ids)
+    return rows, shown, objectives, state
+
+
+@bp.get("/c/<int:course_id>/cohort")
+def dashboard(course_id: int):
+    membership = _load(course_id)
+    now = utcnow()
+    rows, shown, objectives, state = _rows(course_id, now)
+    return render_template(
+        "cohort/cohort_show.html", course=membership.course, membership=membership, rows=shown, total=len(rows),
+        objectives=objectives, state=state, now=now, filters=summary.FILTERS,
+        grade_labels=summary.GRADE_LABELS, sync_labels=summary.SYNC_LABELS,
+        roster_supported=lms.current().roster_supported(membership.course))
+
+
+@bp.get("/c/<int:course_id>/cohort.csv")
+def export(course_id: int):
+    membership = _load(course_id)
+    now = utcnow()
+    shown, objectives = _rows(course_id, now)[1:3]
+    filename = f"cohort-{membership.course.id}-{now:%Y%m%d}.csv"
+    # A byte-order mark, so that spreadsheet programs read the names as UTF-8.
+    return Response("\ufeff" + cohort_csv(shown, objectives, now), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+@bp.post("/c/<int:course_id>/cohort/roster")
+def sync_roster(course_id: int):
+    membership = _load(course_id)
+    course = membership.course
+    back = redirect(url_for(".dashboard", course_id=course.id))
+    connection = lms.current()
+    if not connection.roster_supported(course):
+        flash(_("The LMS does not offer this course's roster to the tool."), "error")
+        return back
+    try:
+        members = connection.fetch_roster(course)
+    except (DeliveryDeferred, DeliveryRefused) as refusal:
+        flash(_("The roster was not synced. The LMS answered: %(message)s", message=refusal.message), "error")
+        return back
+    result = operations.sync_roster(course, members, by=membership, via="web")
+    db.session.commit()
+    flash(_("Roster synced: %(added)s added, %(updated)s updated, %(unchanged)s unchanged, %(skipped)s skipped.",
+            added=result.added, updated=result.updated, unchanged=result.unchanged, skipped=result.skipped),
+          "success")
+    return back

@@ -1,0 +1,237 @@
+"""The cohort dashboard: the figures of each intern, sorting, filtering, and a page
+whose number of queries does not grow with the cohort."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from portfolio.db import db, utcnow
+from portfolio.grading.models import DeliveryState, Grade, GradeState, ScoreDelivery
+from portfolio.journal.models import Entry, EntryState
+from portfolio.people.models import Role, User
+from tests.cohort.conftest import ZONE, this_monday, weeks_ago
+
+
+def rows_of(html: str) -> list[str]:
+    """The interns' names in the order the main table lists them."""
+    body = html.split('id="cohort-caption"', 1)[1].split("</table>", 1)[0]
+    return re.findall(r'/journal">([^<]+)</a>', body)
+
+
+def csv_rows(response) -> list[dict]:
+    text = response.get_data(as_text=True)
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text[1:])))
+
+
+@pytest.fixture
+def course(app, make_member, make_objective, make_placement, make_entry, fake_lms):
+    """Amara has a week of every kind; Zed never launched and has no placement; Lin has a
+    released grade the LMS refused."""
+    fake_lms()
+    amara = make_member(Role.intern, name="Amara Okafor")
+    course_id = amara.course_id
+    zed = make_member(Role.intern, course_id=course_id, name="Zed Ndlovu")
+    lin = make_member(Role.intern, course_id=course_id, name="Lin Chen")
+    advisor = make_member(Role.advisor, course_id=course_id, name="Helen Schmidt", timezone="America/New_York")
+    o1 = make_objective(course_id, code="COM", title="Communicate", target=3)
+    o2 = make_objective(course_id, code="TEAM", title="Work in a team", target=4)
+    make_placement(amara, start=weeks_ago(5), end=this_monday() + timedelta(weeks=3, days=4), timezone=ZONE,
+                   hours_per_week="38", host="Kiwi Design Studio", country="NZ")
+    make_placement(lin, start=weeks_ago(1), end=this_monday() + timedelta(weeks=8), timezone=ZONE,
+                   hours_per_week="20", host="Atelier Lyon", country="FR")
+    make_entry(amara, week_start=weeks_ago(5), state=EntryState.approved,
+               tasks=[("a", "7.5", [o1]), ("b", "2", [o1, o2])])
+    waiting = make_entry(amara, week_start=weeks_ago(4), state=EntryState.submitted, tasks=[("c", "5", [o2])])
+    # weeks_ago(3): nothing at all → missing
+    make_entry(amara, week_start=weeks_ago(2), reflection="", tasks=[])  # an empty draft of a past week → missing
+    make_entry(amara, week_start=weeks_ago(1), state=EntryState.changes_requested, tasks=[("d", "1", [])])
+    make_entry(amara, week_start=this_monday(), tasks=[("e", "3", [o1])])
+    make_entry(lin, week_start=weeks_ago(1), state=EntryState.approved, tasks=[("f", "20", [o2])])
+    with app.app_context():
+        now = utcnow()
+        db.session.execute(sa.update(Entry).where(Entry.id == waiting)
+                           .values(submitted_at=now - timedelta(days=3, hours=2)))
+        db.session.execute(sa.update(User).where(User.id.in_([amara.user_id, lin.user_id])).values(last_seen_at=now))
+        db.session.add(Grade(course_id=course_id, intern_id=amara.user_id, state=GradeState.draft, score=5,
+                             score_maximum=10))
+        released = Grade(course_id=course_id, intern_id=lin.user_id, state=GradeState.released, score=9,
+                         score_maximum=10, released_at=now)
+        db.session.add(released)
+        db.session.flush()
+        db.session.add(ScoreDelivery(grade_id=released.id, course_id=course_id, state=DeliveryState.failed,
+                                     score_given=9, score_maximum=10, timestamp=now, last_error="400"))
+        db.session.commit()
+    return {"course": course_id, "amara": amara, "zed": zed, "lin": lin, "advisor": advisor, "o1": o1, "o2": o2}
+
+
+def test_each_intern_has_their_figures(client, login, course):
+    login(client, course["advisor"])
+    response = client.get(f"/c/{course['course']}/cohort")
+    assert response.status_code == 200
+    html = response.get_data(as_text=True)
+    assert rows_of(html) == ["Amara Okafor", "Lin Chen", "Zed Ndlovu"]
+
+    rows = {r["Name"]: r for r in csv_rows(client.get(f"/c/{course['course']}/cohort.csv"))}
+    amara, zed, lin = rows["Amara Okafor"], rows["Zed Ndlovu"], rows["Lin Chen"]
+    assert (amara["Weeks approved"], amara["Weeks waiting"], amara["Weeks missing"]) == ("1", "1", "2")
+    assert (amara["Hours logged"], amara["Hours expected to date"]) == ("18.50", "228.00")  # 6 weeks × 38
+    assert amara["Days waiting"] == "3"
+    # the oldest wait, in the advisor's own time zone (New York is UTC-5 or UTC-4)
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d-0[45]:00", amara["Oldest waiting since"])
+    assert (amara["COM Communicate"], amara["TEAM Work in a team"]) == ("3", "2")
+    assert (amara["Host organisation"], amara["Country"], amara["Grade"], amara["Sent to the LMS"]) == \
+        ("Kiwi Design Studio", "New Zealand", "draft", "")
+    assert (zed["Opened the tool"], zed["Host organisation"], zed["Weeks missing"], zed["Grade"]) == \
+        ("no", "", "0", "not graded")
+    assert (lin["Weeks approved"], lin["Weeks missing"], lin["Grade"], lin["Sent to the LMS"]) == \
+        ("1", "0", "released", "sending failed")
+    assert (lin["Hours logged"], lin["Hours expected to date"]) == ("20.00", "40.00")
+
+    # The page shows the same, in words and symbols, not colour alone.
+    assert "never launched" in html and "No placement yet" in html and "sending failed" in html
+    assert "3 days" in html and "New Zealand" in html
+    assert f'/c/{course["course"]}/interns/{course["amara"].user_id}/journal' in html
+    # the heatmap: numbers as text, each with its label
+    assert "3<span class=\"visually-hidden\"> tasks for COM, target 3</span>" in html
+    assert 'role="region" aria-labelledby="cohort-caption" tabindex="0"' in html
+
+
+def test_the_weeks_agree_with_the_interns_own_journal_page(app, course):
+    from portfolio.cohort import summary
+    from portfolio.journal import progress
+    from portfolio.journal.queries import entries_of_intern
+    from portfolio.placements.operations import placement_of
+
+    with app.test_request_context():
+        rows, _ = summary.cohort(course["course"])
+        for row in rows:
+            placement = placement_of(course["course"], row.user.id)
+            entries = list(db.session.scalars(entries_of_intern(course["course"], row.user.id)))
+            expected = progress.compute(placement, entries, [])
+            assert (row.approved, row.submitted, row.missing) == (
+                expected.count(progress.WeekStatus.approved), expected.count(progress.WeekStatus.submitted),
+                len(expected.missing)), row.name
+            assert row.hours_logged == expected.hours_logged
+            assert row.hours_expected == expected.hours_expected_to_date
+
+
+def test_sorting_is_by_any_column_and_says_so(client, login, course):
+    login(client, course["advisor"])
+    base = f"/c/{course['course']}/cohort"
+    html = client.get(base + "?sort=missing&dir=desc").get_data(as_text=True)
+    assert rows_of(html)[0] == "Amara Okafor"
+    assert re.search(r'<th scope="col" aria-sort="descending">\s*<a href="[^"]*sort=missing&amp;dir=asc', html)
+    # no placement: last whichever the direction
+    assert rows_of(client.get(base + "?sort=dates&dir=asc").get_data(as_text=True)) == \
+        ["Amara Okafor", "Lin Chen", "Zed Ndlovu"]
+    assert rows_of(client.get(base + "?sort=dates&dir=desc").get_data(as_text=True)) == \
+        ["Lin Chen", "Amara Okafor", "Zed Ndlovu"]
+    assert rows_of(client.get(base + "?sort=grade&dir=desc").get_data(as_text=True)) == \
+        ["Lin Chen", "Amara Okafor", "Zed Ndlovu"]
+    assert rows_of(client.get(base + f"?sort=objective-{course['o2']}&dir=desc").get_data(as_text=True))[0] == \
+        "Amara Okafor"
+    # what the page does not know falls back to the default instead of failing
+    odd = client.get(base + "?sort=password&dir=sideways&status=%00&q=" + "x" * 5000)
+    assert odd.status_code == 200
+    assert rows_of(client.get(base + "?sort=nope").get_data(as_text=True)) == ["Amara Okafor", "Lin Chen", "Zed Ndlovu"]
+
+
+@pytest.mark.parametrize("query, names", [
+    ("status=waiting", ["Amara Okafor"]),
+    ("status=missing", ["Amara Okafor"]),
+    ("status=never_launched", ["Zed Ndlovu"]),
+    ("status=not_graded", ["Zed Ndlovu"]),
+    ("status=sync_failed", ["Lin Chen"]),
+    ("q=CHEN", ["Lin Chen"]),
+    ("q=zed&status=waiting", []),
+])
+def test_filters(client, login, course, query, names):
+    login(client, course["advisor"])
+    html = client.get(f"/c/{course['course']}/cohort?{query}").get_data(as_text=True)
+    assert rows_of(html) == names
+    assert f"{len(names)} of 3 interns shown." in html
+    exported = csv_rows(client.get(f"/c/{course['course']}/cohort.csv?{query}"))
+    assert [r["Name"] for r in exported] == names
+
+
+def test_the_csv_keeps_formulas_as_text(app, client, login, make_member, make_placement, fake_lms):
+    fake_lms(supported=False)
+    evil = make_member(Role.intern, name='=HYPERLINK("http://evil.example","x")', email="@evil@example.test")
+    course_id = evil.course_id
+    make_member(Role.intern, course_id=course_id, name="+1 caller")
+    make_member(Role.intern, course_id=course_id, name="-minus")
+    make_placement(evil, host="@Org")
+    advisor = make_member(Role.advisor, course_id=course_id)
+    login(client, advisor)
+    response = client.get(f"/c/{course_id}/cohort.csv")
+    assert response.mimetype == "text/csv"
+    assert response.headers["Content-Disposition"].startswith(f'attachment; filename="cohort-{course_id}-')
+    rows = csv_rows(response)
+    names = sorted(r["Name"] for r in rows)
+    assert names == ["'+1 caller", "'-minus", "'=HYPERLINK(\"http://evil.example\",\"x\")"]
+    evil_row = next(r for r in rows if "HYPERLINK" in r["Name"])
+    assert evil_row["Email"] == "'@evil@example.test" and evil_row["Host organisation"] == "'@Org"
+    # every text cell that a spreadsheet would read as a formula is guarded
+    for row in rows:
+        for value in row.values():
+            assert not value or value[0] not in "=+-@", value
+
+
+def count_statements(app, client, url) -> int:
+    from sqlalchemy import event
+
+    seen = []
+
+    def listener(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        response = client.get(url)
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert response.status_code == 200
+    return len(seen)
+
+
+def test_the_number_of_queries_does_not_grow_with_the_cohort(app, make_client, login, make_course, make_member,
+                                                              make_objective, bulk_cohort, fake_lms, capsys):
+    fake_lms()
+    small, large = make_course(title="Small"), make_course(title="Large")
+    counts, ids = {}, {}
+    for course_id, n in ((small, 5), (large, 200)):
+        objectives = [make_objective(course_id, code=f"O{k}", target=2) for k in range(3)]
+        ids[course_id] = bulk_cohort(course_id, n, objectives, prefix=f"c{course_id}")
+        advisor = make_member(Role.advisor, course_id=course_id)
+        client = login(make_client(), advisor)
+        client.get(f"/c/{course_id}/cohort")  # the first request of a client warms caches; not counted
+        counts[n] = count_statements(app, client, f"/c/{course_id}/cohort")
+
+        page = client.get(f"/c/{course_id}/cohort").get_data(as_text=True)
+        assert f"{n} of {n} interns shown." in page
+        rows = {r["Name"]: r for r in csv_rows(client.get(f"/c/{course_id}/cohort.csv"))}
+        assert len(rows) == n
+        for i in (0, 1, n - 1):
+            row = rows[f"Bulk Intern {i:04d}"]
+            # weeks: one approved, one waiting, three past weeks empty; 6 weeks × 10 h expected, 2 × 2 × 4 h logged
+            assert (row["Weeks approved"], row["Weeks waiting"], row["Weeks missing"]) == ("1", "1", "3")
+            assert (row["Hours logged"], row["Hours expected to date"], row["Days waiting"]) == ("16.00", "60.00", "20")
+            assert row["Opened the tool"] == ("yes" if i % 3 else "no")
+            assert row["Grade"] == ("released" if i % 2 == 0 else "not graded")
+            assert row["Sent to the LMS"] == ("in the LMS gradebook" if i % 2 == 0 else "")
+            # tasks at position 0 carry O0, at position 1 carry O1: two of each over the two weeks
+            assert next(v for k, v in row.items() if k.startswith("O0 ")) == "2"
+            assert next(v for k, v in row.items() if k.startswith("O2 ")) == "0"
+    with capsys.disabled():
+        print(f"\ncohort dashboard SQL statements: {counts[5]} for 5 interns, {counts[200]} for 200 interns")
+    assert counts[5] == counts[200]
+    assert counts[5] <= 12
