@@ -9,6 +9,7 @@ from decimal import Decimal
 import sqlalchemy as sa
 
 from portfolio.db import db, utcnow
+from portfolio.grading import operations as grading
 from portfolio.journal.models import Entry, EntryState, Task
 from portfolio.journal.weeks import current_week
 from portfolio.objectives.models import Objective
@@ -49,8 +50,20 @@ TASKS = [
 ]
 
 
+RUBRIC = [  # criterion, description, levels (title, points) from best to weakest
+    ("Learning objectives", "How far the weeks show the course's objectives being met.",
+     [("Excellent", "40"), ("Good", "30"), ("Sufficient", "20"), ("Insufficient", "5")]),
+    ("Reflection", "Depth and honesty of the weekly reflections.",
+     [("Excellent", "30"), ("Good", "22"), ("Sufficient", "15"), ("Insufficient", "5")]),
+    ("Professional conduct", "The supervisor's sign-offs and the regularity of the journal.",
+     [("Excellent", "30"), ("Good", "22"), ("Sufficient", "15"), ("Insufficient", "5")]),
+]
+
+
 def load_course_content(course: Course, interns: dict[str, User], advisor: User | None) -> None:
     objectives = _objectives(course)
+    if advisor is not None:
+        _rubric(course, advisor)
     for key, user in interns.items():
         if key not in PLACEMENTS:
             continue
@@ -82,6 +95,14 @@ def _placement(course, user, host, country, city, tz, language, before, after) -
         db.session.add(placement)
         db.session.flush()
     return placement
+
+
+def _rubric(course: Course, advisor: User) -> None:
+    if (rubric := grading.rubric_of(course.id)) is not None and rubric.criteria:
+        return
+    for title, description, levels in RUBRIC:
+        grading.save_criterion(course, None, title=title, description=description, by=advisor, via="demo",
+                               levels=[grading.LevelData(title=t, points=Decimal(p)) for t, p in levels])
 
 
 def _journal(course, user, placement, objectives, advisor) -> None:

@@ -82,6 +82,7 @@ def test_list_platforms_when_none(runner):
 
 
 def test_demo_load_is_idempotent(app, runner):
+    from portfolio.grading.models import Criterion, Level
     from portfolio.journal.models import Entry
     from portfolio.objectives.models import Objective
     from portfolio.people.models import Course, Membership
@@ -93,9 +94,9 @@ def test_demo_load_is_idempotent(app, runner):
         assert result.exit_code == 0, result.output
         with app.app_context():
             counts.append([db.session.scalar(sa.select(sa.func.count(model.id)))
-                           for model in (Course, Membership, Platform, Objective, Placement, Entry)])
+                           for model in (Course, Membership, Platform, Objective, Placement, Criterion, Level, Entry)])
     assert counts[0] == counts[1]
-    assert counts[0][:5] == [2, 16, 2, 10, 6]  # one course per sandbox platform
+    assert counts[0][:7] == [2, 16, 2, 10, 6, 6, 24]  # one course per sandbox platform
     with app.app_context():
         states = set(db.session.scalars(sa.select(Entry.state)))
         zones = set(db.session.scalars(sa.select(Placement.timezone)))
