@@ -297,7 +297,7 @@ def store(config: PlatformConfiguration, answer: dict) -> tuple[Platform, str | 
             issuer=config.issuer, client_id=client_id, auth_login_url=config.authorization_endpoint,
             auth_token_url=config.token_endpoint, key_set_url=config.jwks_uri,
             deployment_ids=[deployment_id] if deployment_id else [], name=config.name,
-            product_family=config.product_family,
+            product_family=config.product_family, via="registration",
         )
     except ValueError as error:
         raise RegistrationError(f"The LMS's answer cannot be registered: {error}.", 422) from error

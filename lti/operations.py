@@ -14,6 +14,7 @@ from portfolio.db import db
 def register_platform(
     *, issuer: str, client_id: str, auth_login_url: str, auth_token_url: str, key_set_url: str,
     deployment_ids: list[str], name: str = "", product_family: str | None = None, actor=None,
+    via: str | None = None,
 ) -> tuple[Platform, list[Deployment]]:
     """Create or update the registration for (issuer, client_id) and add deployments.
 
@@ -52,6 +53,6 @@ def register_platform(
             db.session.add(deployment)
             added.append(deployment)
     db.session.flush()
-    record_event("platform.registered", actor=actor, subject=platform, via="cli" if actor is None else "admin",
+    record_event("platform.registered", actor=actor, subject=platform, via=via or ("cli" if actor is None else "admin"),
                  issuer=issuer, client_id=client_id, deployments=[d.deployment_id for d in added])
     return platform, added
