@@ -13,6 +13,10 @@ from flask import Flask
 
 def init_app(app: Flask) -> None:
     from lti import models  # noqa: F401  (tables for the metadata)
+    from lti.sandbox import models as sandbox_models  # noqa: F401  (tables exist with the sandbox off too)
+    from lti.services import AdvantageServices
+    from portfolio import lms
+    from lti.sandbox import links  # noqa: F401  (the sandbox's tables exist even with it off)
     from lti.admin import bp as admin_bp
     from lti.cli import lti_cli
     from lti.views import bp
@@ -24,7 +28,11 @@ def init_app(app: Flask) -> None:
     csrf.exempt("lti.views.continue_in_window")
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
+    from lti.registration_views import bp as setup_bp
+
+    app.register_blueprint(setup_bp)
     app.cli.add_command(lti_cli)
+    lms.register(app, AdvantageServices())
 
     from lti.sandbox import init_app as init_sandbox
 

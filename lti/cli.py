@@ -60,3 +60,24 @@ def rotate_keys():
     click.echo(f"active key: {new.kid}")
     for key in retired:
         click.echo(f"retired key {key.kid}: published until {key.published_until.isoformat()}")
+
+
+@lti_cli.command("services")
+def list_services():
+    """The grade (AGS) and roster (NRPS) services each course's launches offered."""
+    from lti import ags
+    from lti.models import ServiceEndpoint
+    from portfolio.people.models import Course
+
+    rows = db.session.execute(sa.select(ServiceEndpoint, Course).join(Course, Course.id == ServiceEndpoint.course_id)
+                              .order_by(Course.id, ServiceEndpoint.id)).all()
+    if not rows:
+        click.echo("no launch has offered LTI Advantage services yet")
+    for endpoint, course in rows:
+        link = endpoint.resource_link_id or "(no resource link)"
+        click.echo(f"course {course.id} {course.display_title!r}, resource link {link}")
+        click.echo(f"\tgrades: {'yes' if ags.offers_scores(endpoint) else 'no'}; scopes: "
+                   f"{' '.join(s.rsplit('/', 1)[-1] for s in endpoint.ags_scopes or []) or 'none'}")
+        column = endpoint.ags_lineitem_url or endpoint.found_lineitem_url
+        click.echo(f"\tline items: {endpoint.ags_lineitems_url or '-'}\n\tcolumn: {column or '(found or created at the first score)'}")
+        click.echo(f"\troster: {endpoint.nrps_memberships_url or '-'}")

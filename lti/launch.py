@@ -347,6 +347,10 @@ class HardenedLaunch(MessageLaunch):
             link = body.get(CLAIM + "resource_link")
             if not isinstance(link, dict) or not link.get("id"):
                 raise LaunchError("The resource-link launch has no resource_link id.")
+        if message_type == "LtiDeepLinkingRequest":
+            from lti.deep_linking import settings_from_claims  # it imports this module
+
+            settings_from_claims(body)  # says what is wrong before pylti1p3's terser checks
         target = body.get(CLAIM + "target_link_uri")
         if not target:
             raise LaunchError("The token has no target_link_uri.")

@@ -9,7 +9,7 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from portfolio.db import Base, intpk, str255, timestamp
+from portfolio.db import Base, intpk, str255, timestamp, utcnow
 
 
 class Platform(Base):
@@ -113,3 +113,40 @@ class LaunchTicket(Base):
     created_at: Mapped[timestamp]
     expires_at: Mapped[datetime]
     used_at: Mapped[datetime | None]
+
+
+class ServiceEndpoint(Base):
+    """The LTI Advantage services a course's launches offered, per resource link: the
+    AGS claim (scopes, the line items URL, the link's own line item when the platform
+    made one) and the NRPS claim (the context memberships URL). Refreshed at each
+    launch; the line item the tool found or created for the link is remembered here."""
+
+    __tablename__ = "lti_service_endpoint"
+    __table_args__ = (sa.UniqueConstraint("course_id", "resource_link_id"),)
+
+    id: Mapped[intpk]
+    course_id: Mapped[int] = mapped_column(sa.ForeignKey("course.id", ondelete="CASCADE"))
+    resource_link_id: Mapped[str] = mapped_column(sa.String(255), default="")  # "" for launches without a link
+    ags_scopes: Mapped[list | None] = mapped_column(sa.JSON)
+    ags_lineitems_url: Mapped[str | None] = mapped_column(sa.String(2048))
+    ags_lineitem_url: Mapped[str | None] = mapped_column(sa.String(2048))
+    found_lineitem_url: Mapped[str | None] = mapped_column(sa.String(2048))
+    nrps_memberships_url: Mapped[str | None] = mapped_column(sa.String(2048))
+    nrps_versions: Mapped[list | None] = mapped_column(sa.JSON)
+    created_at: Mapped[timestamp]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AccessToken(Base):
+    """An OAuth 2 access token for a platform's services, shared by every process until
+    shortly before it expires. Keyed by the space-joined, sorted scopes it grants."""
+
+    __tablename__ = "lti_access_token"
+    __table_args__ = (sa.UniqueConstraint("platform_id", "scopes"),)
+
+    id: Mapped[intpk]
+    platform_id: Mapped[int] = mapped_column(sa.ForeignKey("platform.id", ondelete="CASCADE"))
+    scopes: Mapped[str] = mapped_column(sa.String(1024))
+    token: Mapped[str] = mapped_column(sa.Text)
+    expires_at: Mapped[datetime]
+    created_at: Mapped[timestamp]

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from lti import roles
 from lti.launch import CLAIM, HardenedLaunch, LaunchError
+from lti.services import record_endpoints
 from portfolio.db import db
 from portfolio.people import operations
 from portfolio.people.models import Course, Membership, Role, User
@@ -76,6 +77,7 @@ def provision(launch: HardenedLaunch) -> Provisioned:
             label=_text(context.get("label")),
         )
     )
+    record_endpoints(course, claims)
     role = roles.translate(claims.get(CLAIM + "roles"))
     membership = operations.set_membership(user, course, role, via="launch") if role else None
     if role is Role.supervisor:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from portfolio.people.models import Role
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
+LTI1_ROLE = "urn:lti:role:ims/lis/"
 
 ADMIN_ROLES = {
     LIS + "system/person#Administrator",
@@ -25,9 +26,13 @@ def _context_role(uri: str) -> str | None:
     or a sub-role such as ``TeachingAssistant`` (``membership/Instructor#TeachingAssistant``).
     Institution and system roles other than Administrator carry no course role."""
     if uri.startswith(LIS + "membership#"):
-        return uri.split("#", 1)[1]
+        # Some rosters write a sub-role as ``membership#Instructor#TeachingAssistant``.
+        return uri.rsplit("#", 1)[1]
     if uri.startswith(LIS + "membership/"):
         return uri.split("#", 1)[1] if "#" in uri else None
+    if uri.startswith(LTI1_ROLE):
+        # LTI 1.1 URNs, still found in rosters: ``urn:lti:role:ims/lis/Instructor/TeachingAssistant``.
+        return uri[len(LTI1_ROLE):].rsplit("/", 1)[-1] or None
     if uri.startswith("http://purl.imsglobal.org/vocab/lis/v2/") or "://" in uri or "/" in uri:
         return None
     # Short names, as the spec allows for context roles (and Moodle's roster sends).

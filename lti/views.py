@@ -12,7 +12,7 @@ from flask import Blueprint, current_app, jsonify, make_response, redirect, rend
 from flask_login import login_user
 
 from lti import keys
-from lti.launch import HardenedLaunch, LaunchError, begin_login, state_cookie_name
+from lti.launch import CLAIM, HardenedLaunch, LaunchError, begin_login, state_cookie_name
 from lti.models import LaunchTicket
 from lti.provisioning import provision
 from portfolio.audit.operations import record_event
@@ -55,6 +55,12 @@ def launch():
     user, course, membership = provisioned.user, provisioned.course, provisioned.membership
     record_event("signed_in", actor=user, course=course, via="launch",
                  platform=message.platform.issuer, message_type=message.claims.get("https://purl.imsglobal.org/spec/lti/claim/message_type"))
+    if message.claims.get(CLAIM + "message_type") == "LtiDeepLinkingRequest":
+        from lti.registration_views import deep_link_page  # it imports this module
+
+        page = deep_link_page(message, provisioned)
+        db.session.commit()
+        return page
     if membership is None:
         db.session.commit()
         return render_template("lti/no_role.html", course=course), 200

@@ -18,6 +18,14 @@ def init_app(app: Flask) -> None:
 
     csrf.exempt(bp)  # a platform's endpoints, called by the tool and by the sandbox's own pages
     app.register_blueprint(bp)
+    from lti.sandbox.dynamic import bp as dynamic_bp
+
+    csrf.exempt(dynamic_bp)  # the same: registration and deep-linking endpoints of a platform
+    app.register_blueprint(dynamic_bp)
     from lti.sandbox.mailbox import bp as mailbox_bp
 
     app.register_blueprint(mailbox_bp)
+    from lti.sandbox.services import bp as services_bp
+
+    csrf.exempt(services_bp)  # the platform's service endpoints, called by the tool with a Bearer token
+    app.register_blueprint(services_bp)

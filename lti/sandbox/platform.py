@@ -121,7 +121,7 @@ def sign(claims: dict) -> str:
 
 
 def launch_claims(person: DemoPerson, shape: str, *, nonce: str, target_link_uri: str,
-                  message_type: str = "LtiResourceLinkRequest") -> dict:
+                  message_type: str = "LtiResourceLinkRequest", deep_linking_settings: dict | None = None) -> dict:
     """The id_token body the real LMS would send for this person."""
     now = int(time.time())
     claims: dict = {
@@ -146,6 +146,12 @@ def launch_claims(person: DemoPerson, shape: str, *, nonce: str, target_link_uri
     }
     if message_type != "LtiResourceLinkRequest":
         claims.pop(CLAIM + "resource_link")
+    if message_type == "LtiDeepLinkingRequest":
+        from lti.sandbox.dynamic import deep_linking_settings as default_settings
+
+        claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"] = (
+            deep_linking_settings if deep_linking_settings is not None else default_settings(shape))
+    claims.update(service_claims(shape, claims.get(CLAIM + "resource_link")))
     if person.name:
         claims["name"] = person.name
     if person.given_name:
@@ -173,6 +179,30 @@ def launch_claims(person: DemoPerson, shape: str, *, nonce: str, target_link_uri
         if person.mentees:
             claims[CLAIM + "role_scope_mentor"] = [sub_for(PEOPLE_BY_KEY[k], shape) for k in person.mentees]
     return claims
+
+
+def service_claims(shape: str, resource_link: dict | None) -> dict:
+    """The AGS and NRPS claims. Moodle makes a grade column per activity and names it
+    (``lineitem``, with Moodle's ``type_id`` query); Canvas, for a link that is not an
+    assignment, gives only the line items URL and leaves the column to the tool."""
+    from lti.sandbox.services import DEFAULT_LINEITEM, SERVICE_SCOPES
+
+    query = "?type_id=1" if shape == "moodle" else ""
+    endpoint = {
+        "scope": [s for s in SERVICE_SCOPES if "lti-ags" in s],
+        "lineitems": external_url("sandbox_services.lineitems", shape=shape, context_id=CONTEXT["id"]) + query,
+    }
+    if shape == "moodle" and resource_link and resource_link.get("id") == DEFAULT_LINEITEM["resource_link_id"]:
+        endpoint["lineitem"] = external_url("sandbox_services.lineitem", shape=shape, context_id=CONTEXT["id"],
+                                            key=DEFAULT_LINEITEM["key"]) + query
+    return {
+        "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint": endpoint,
+        "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice": {
+            "context_memberships_url": external_url("sandbox_services.memberships", shape=shape,
+                                                    context_id=CONTEXT["id"]),
+            "service_versions": ["2.0"],
+        },
+    }
 
 
 def describe(claims: dict) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 from urllib.parse import urlencode
 
@@ -120,7 +121,12 @@ def token(shape: str):
         return jsonify(error="invalid_client"), 401
     if claims["iss"] != sandbox.CLIENT_IDS[shape] or claims["sub"] != sandbox.CLIENT_IDS[shape]:
         return jsonify(error="invalid_client"), 401
+    from lti.sandbox.services import SERVICE_SCOPES
+
+    granted = " ".join(s for s in form.get("scope", "").split() if s in SERVICE_SCOPES)
+    if not granted:
+        return jsonify(error="invalid_scope"), 400
     now = int(time.time())
-    access = sandbox.sign({"iss": sandbox.issuer(shape), "sub": claims["sub"], "scope": form.get("scope", ""),
-                           "iat": now, "exp": now + 3600})
-    return jsonify(access_token=access, token_type="Bearer", expires_in=3600, scope=form.get("scope", ""))
+    access = sandbox.sign({"iss": sandbox.issuer(shape), "sub": claims["sub"], "scope": granted,
+                           "iat": now, "exp": now + 3600, "jti": secrets.token_urlsafe(16)})
+    return jsonify(access_token=access, token_type="Bearer", expires_in=3600, scope=granted)
