@@ -81,3 +81,110 @@ def list_services():
         column = endpoint.ags_lineitem_url or endpoint.found_lineitem_url
         click.echo(f"\tline items: {endpoint.ags_lineitems_url or '-'}\n\tcolumn: {column or '(found or created at the first score)'}")
         click.echo(f"\troster: {endpoint.nrps_memberships_url or '-'}")
+
+
+def _platform(platform_id: int) -> Platform:
+    platform = db.session.get(Platform, platform_id)
+    if platform is None:
+        raise click.ClickException(f"no platform {platform_id}")
+    return platform
+
+
+def _deployment(platform_id: int, deployment_id: str):
+    from lti.models import Deployment
+
+    found = db.session.scalar(sa.select(Deployment).where(Deployment.platform_id == platform_id,
+                                                          Deployment.deployment_id == deployment_id))
+    if found is None:
+        raise click.ClickException(f"platform {platform_id} has no deployment {deployment_id!r}")
+    return found
+
+
+def _change(function, *args, **kwargs) -> None:
+    from portfolio.errors import DomainError
+
+    try:
+        function(*args, **kwargs)
+    except DomainError as error:
+        raise click.ClickException(str(error.description)) from error
+    except ValueError as error:
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+
+
+@lti_cli.command("disable-platform")
+@click.argument("platform_id", type=int)
+def disable_platform(platform_id):
+    """Refuse the platform's launches; its courses and data stay."""
+    from lti.admin import set_platform_enabled
+
+    _change(set_platform_enabled, _platform(platform_id), False)
+    click.echo(f"platform {platform_id} disabled")
+
+
+@lti_cli.command("enable-platform")
+@click.argument("platform_id", type=int)
+def enable_platform(platform_id):
+    from lti.admin import set_platform_enabled
+
+    _change(set_platform_enabled, _platform(platform_id), True)
+    click.echo(f"platform {platform_id} enabled")
+
+
+@lti_cli.command("remove-platform")
+@click.argument("platform_id", type=int)
+def remove_platform(platform_id):
+    """Remove a registration no course came from."""
+    from lti.admin import remove_platform as remove
+
+    _change(remove, _platform(platform_id))
+    click.echo(f"platform {platform_id} removed")
+
+
+@lti_cli.command("add-deployment")
+@click.argument("platform_id", type=int)
+@click.argument("deployment_id")
+def add_deployment(platform_id, deployment_id):
+    from lti.admin import add_deployment as add
+
+    _change(add, _platform(platform_id), deployment_id)
+    click.echo(f"platform {platform_id}: deployment {deployment_id} added")
+
+
+@lti_cli.command("disable-deployment")
+@click.argument("platform_id", type=int)
+@click.argument("deployment_id")
+def disable_deployment(platform_id, deployment_id):
+    from lti.admin import set_deployment_enabled
+
+    _change(set_deployment_enabled, _deployment(platform_id, deployment_id), False)
+    click.echo(f"platform {platform_id}: deployment {deployment_id} disabled")
+
+
+@lti_cli.command("enable-deployment")
+@click.argument("platform_id", type=int)
+@click.argument("deployment_id")
+def enable_deployment(platform_id, deployment_id):
+    from lti.admin import set_deployment_enabled
+
+    _change(set_deployment_enabled, _deployment(platform_id, deployment_id), True)
+    click.echo(f"platform {platform_id}: deployment {deployment_id} enabled")
+
+
+@lti_cli.command("remove-deployment")
+@click.argument("platform_id", type=int)
+@click.argument("deployment_id")
+def remove_deployment(platform_id, deployment_id):
+    """Remove a deployment no course came through."""
+    from lti.admin import remove_deployment as remove
+
+    _change(remove, _deployment(platform_id, deployment_id))
+    click.echo(f"platform {platform_id}: deployment {deployment_id} removed")
+
+
+@lti_cli.command("list-keys")
+def list_keys():
+    """The tool's published keys: the active one and retired ones still in the key set."""
+    for key in keys.published_keys():
+        state = (f"retired, published until {key.published_until.isoformat()}" if key.retired_at else "active")
+        click.echo(f"{key.kid}\tcreated {key.created_at.isoformat()}\t{state}")

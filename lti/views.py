@@ -51,6 +51,9 @@ def login():
 @bp.post("/launch")
 def launch():
     message = HardenedLaunch(request.form.to_dict()).validate()
+    privacy_launch = message.claims.get(CLAIM + "message_type") == "LtiDataPrivacyLaunchRequest"
+    if privacy_launch and not isinstance(message.claims.get(CLAIM + "context"), dict):
+        return _privacy_launch_without_course(message)
     provisioned = provision(message)
     user, course, membership = provisioned.user, provisioned.course, provisioned.membership
     record_event("signed_in", actor=user, course=course, via="launch",
@@ -65,7 +68,7 @@ def launch():
         db.session.commit()
         return render_template("lti/no_role.html", course=course), 200
 
-    target = url_for("people.home", course_id=course.id)
+    target = url_for("privacy.page" if privacy_launch else "people.home", course_id=course.id)
     if not request.cookies.get(state_cookie_name(request.form["state"])):
         # The browser did not send back the cookie we set at login: third-party cookies
         # are blocked in this frame. Offer a new window, where our cookies are first-party.
@@ -81,6 +84,23 @@ def launch():
     db.session.commit()
     login_user(user)
     response = redirect(target)
+    response.delete_cookie(state_cookie_name(request.form["state"]), path="/lti/")
+    return response
+
+
+def _privacy_launch_without_course(message):
+    """The LMS's data-privacy link, sent outside any course: the person's privacy page.
+    Someone the tool never saw gets the notice alone: nothing is held about them."""
+    user = db.session.scalar(sa.select(User).where(User.platform_id == message.platform.id,
+                                                   User.lti_sub == str(message.claims.get("sub", "")).strip()))
+    if user is None:
+        db.session.commit()
+        return redirect(url_for("privacy.notice"))
+    record_event("signed_in", actor=user, via="launch", platform=message.platform.issuer,
+                 message_type="LtiDataPrivacyLaunchRequest")
+    db.session.commit()
+    login_user(user)
+    response = redirect(url_for("privacy.notice"))
     response.delete_cookie(state_cookie_name(request.form["state"]), path="/lti/")
     return response
 

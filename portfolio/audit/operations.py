@@ -40,3 +40,14 @@ def record_event(
     )
     db.session.add(event)
     return event
+
+
+def allow_maintenance() -> None:
+    """Let this transaction rewrite or remove audit rows (erasure, retention).
+
+    On PostgreSQL a trigger keeps the trail append-only unless the transaction says so;
+    SQLite has no such guard."""
+    import sqlalchemy as sa
+
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(sa.text("SET LOCAL portfolio.audit_maintenance = 'on'"))
