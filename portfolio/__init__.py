@@ -43,12 +43,18 @@ def create_app(config: dict | None = None) -> Flask:
 
     from portfolio import cli, errors, health, security, templating
     from portfolio.audit.views import bp as audit_bp
+    from portfolio.cohort.views import bp as cohort_bp
     from portfolio.evidence.views import bp as evidence_bp
+    from portfolio.export.views import bp as export_bp
+    from portfolio.grading.cli import grading_cli
+    from portfolio.grading.views import bp as grading_bp
     from portfolio.notify.views import bp as notify_bp
     from portfolio.journal.views import bp as journal_bp
     from portfolio.objectives.views import bp as objectives_bp
     from portfolio.people.views import bp as people_bp
     from portfolio.placements.views import bp as placements_bp
+    from portfolio.privacy.views import bp as privacy_bp
+    from portfolio.admin.views import bp as admin_bp
     from portfolio.signoff.views import bp as signoff_bp
 
     errors.register_error_handlers(app)
@@ -56,9 +62,10 @@ def create_app(config: dict | None = None) -> Flask:
     templating.init_app(app)
     app.register_blueprint(health.bp)
     for blueprint in (people_bp, objectives_bp, placements_bp, journal_bp, evidence_bp, signoff_bp, notify_bp,
-                      audit_bp):
+                      audit_bp, cohort_bp, export_bp, grading_bp, privacy_bp, admin_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
+    app.cli.add_command(grading_cli)
 
     # The LTI boundary: the only place the application knows about lti/.
     import lti
