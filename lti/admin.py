@@ -14,11 +14,9 @@ from wtforms.validators import InputRequired, Length, ValidationError
 from lti import keys, operations
 from lti.http import check_url
 from lti.models import Deployment, Platform
-from portfolio.audit.operations import record_event
 from portfolio.db import db
-from portfolio.errors import InvalidTransition, ensure
+from portfolio.errors import ensure
 from portfolio.people.access import load_membership
-from portfolio.people.models import Course, User
 
 bp = Blueprint("lti_admin", __name__)
 
@@ -61,70 +59,6 @@ def rotate(course_id: int):
     return redirect(url_for(".platforms", course_id=course_id))
 
 
-# --- registrations: the same changes as ``flask lti …``; they flush and audit, the caller commits --
-
-
-def _courses_using(*, platform_id: int | None = None, deployment_id: int | None = None) -> int:
-    stmt = sa.select(sa.func.count(Course.id))
-    if platform_id is not None:
-        stmt = stmt.where(Course.platform_id == platform_id)
-    if deployment_id is not None:
-        stmt = stmt.where(Course.deployment_id == deployment_id)
-    return db.session.scalar(stmt)
-
-
-def set_platform_enabled(platform: Platform, enabled: bool, *, actor=None, via: str = "cli") -> None:
-    """A disabled platform's launches are refused; its courses and data stay."""
-    platform.enabled = enabled
-    db.session.flush()
-    record_event("platform.enabled" if enabled else "platform.disabled", actor=actor, subject=platform, via=via,
-                 issuer=platform.issuer, client_id=platform.client_id)
-
-
-def remove_platform(platform: Platform, *, actor=None, via: str = "cli") -> None:
-    """Only a platform no course came from goes: removing it would take its courses along."""
-    used = _courses_using(platform_id=platform.id)
-    if used:
-        raise InvalidTransition(_("%(count)s courses came from this platform: disable it instead.", count=used))
-    # Its people would go with it, and the audit trail names them.
-    if db.session.scalar(sa.select(sa.func.count(User.id)).where(User.platform_id == platform.id)):
-        raise InvalidTransition(_("People came from this platform: disable it instead."))
-    record_event("platform.removed", actor=actor, via=via, issuer=platform.issuer, client_id=platform.client_id)
-    db.session.delete(platform)
-    db.session.flush()
-
-
-def add_deployment(platform: Platform, deployment_id: str, *, actor=None, via: str = "cli") -> Deployment:
-    deployment_id = (deployment_id or "").strip()
-    if not deployment_id or len(deployment_id) > 255:
-        raise ValueError(_("A deployment id has 1 to 255 characters."))
-    if any(d.deployment_id == deployment_id for d in platform.deployments):
-        raise ValueError(_("This deployment is registered already."))
-    deployment = Deployment(platform=platform, deployment_id=deployment_id)
-    db.session.add(deployment)
-    db.session.flush()
-    record_event("deployment.added", actor=actor, subject=deployment, via=via, issuer=platform.issuer,
-                 deployment=deployment_id)
-    return deployment
-
-
-def set_deployment_enabled(deployment: Deployment, enabled: bool, *, actor=None, via: str = "cli") -> None:
-    deployment.enabled = enabled
-    db.session.flush()
-    record_event("deployment.enabled" if enabled else "deployment.disabled", actor=actor, subject=deployment,
-                 via=via, deployment=deployment.deployment_id)
-
-
-def remove_deployment(deployment: Deployment, *, actor=None, via: str = "cli") -> None:
-    used = _courses_using(deployment_id=deployment.id)
-    if used:
-        raise InvalidTransition(_("%(count)s courses came through this deployment: disable it instead.", count=used))
-    record_event("deployment.removed", actor=actor, via=via, deployment=deployment.deployment_id,
-                 platform_id=deployment.platform_id)
-    db.session.delete(deployment)
-    db.session.flush()
-
-
 # --- the pages --------------------------------------------------------------------------------
 
 
@@ -151,7 +85,7 @@ def deployment_add(course_id: int):
     form = DeploymentForm()
     if form.validate_on_submit():
         try:
-            add_deployment(_own(membership), form.deployment_id.data, actor=membership.user, via="admin")
+            operations.add_deployment(_own(membership), form.deployment_id.data, actor=membership.user, via="admin")
         except ValueError as error:
             form.deployment_id.errors.append(str(error))
         else:
@@ -168,9 +102,9 @@ def deployment_change(course_id: int, deployment_id: int, action: str):
     ensure(membership.can_administer())
     deployment = _deployment(membership, deployment_id)
     if action == "remove":
-        remove_deployment(deployment, actor=membership.user, via="admin")
+        operations.remove_deployment(deployment, actor=membership.user, via="admin")
     else:
-        set_deployment_enabled(deployment, action == "enable", actor=membership.user, via="admin")
+        operations.set_deployment_enabled(deployment, action == "enable", actor=membership.user, via="admin")
     db.session.commit()
     flash(_("The deployment is changed."), "success")
     return redirect(url_for(".platforms", course_id=course_id))
@@ -183,9 +117,9 @@ def platform_change(course_id: int, action: str):
     ensure(membership.can_administer())
     platform = _own(membership)
     if action == "remove":
-        remove_platform(platform, actor=membership.user, via="admin")
+        operations.remove_platform(platform, actor=membership.user, via="admin")
     else:
-        set_platform_enabled(platform, action == "enable", actor=membership.user, via="admin")
+        operations.set_platform_enabled(platform, action == "enable", actor=membership.user, via="admin")
     db.session.commit()
     flash(_("The platform is changed."), "success")
     return redirect(url_for(".platforms", course_id=course_id))

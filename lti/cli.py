@@ -116,7 +116,7 @@ def _change(function, *args, **kwargs) -> None:
 @click.argument("platform_id", type=int)
 def disable_platform(platform_id):
     """Refuse the platform's launches; its courses and data stay."""
-    from lti.admin import set_platform_enabled
+    from lti.operations import set_platform_enabled
 
     _change(set_platform_enabled, _platform(platform_id), False)
     click.echo(f"platform {platform_id} disabled")
@@ -125,7 +125,7 @@ def disable_platform(platform_id):
 @lti_cli.command("enable-platform")
 @click.argument("platform_id", type=int)
 def enable_platform(platform_id):
-    from lti.admin import set_platform_enabled
+    from lti.operations import set_platform_enabled
 
     _change(set_platform_enabled, _platform(platform_id), True)
     click.echo(f"platform {platform_id} enabled")
@@ -135,7 +135,7 @@ def enable_platform(platform_id):
 @click.argument("platform_id", type=int)
 def remove_platform(platform_id):
     """Remove a registration no course came from."""
-    from lti.admin import remove_platform as remove
+    from lti.operations import remove_platform as remove
 
     _change(remove, _platform(platform_id))
     click.echo(f"platform {platform_id} removed")
@@ -145,7 +145,7 @@ def remove_platform(platform_id):
 @click.argument("platform_id", type=int)
 @click.argument("deployment_id")
 def add_deployment(platform_id, deployment_id):
-    from lti.admin import add_deployment as add
+    from lti.operations import add_deployment as add
 
     _change(add, _platform(platform_id), deployment_id)
     click.echo(f"platform {platform_id}: deployment {deployment_id} added")
@@ -155,7 +155,7 @@ def add_deployment(platform_id, deployment_id):
 @click.argument("platform_id", type=int)
 @click.argument("deployment_id")
 def disable_deployment(platform_id, deployment_id):
-    from lti.admin import set_deployment_enabled
+    from lti.operations import set_deployment_enabled
 
     _change(set_deployment_enabled, _deployment(platform_id, deployment_id), False)
     click.echo(f"platform {platform_id}: deployment {deployment_id} disabled")
@@ -165,7 +165,7 @@ def disable_deployment(platform_id, deployment_id):
 @click.argument("platform_id", type=int)
 @click.argument("deployment_id")
 def enable_deployment(platform_id, deployment_id):
-    from lti.admin import set_deployment_enabled
+    from lti.operations import set_deployment_enabled
 
     _change(set_deployment_enabled, _deployment(platform_id, deployment_id), True)
     click.echo(f"platform {platform_id}: deployment {deployment_id} enabled")
@@ -176,7 +176,7 @@ def enable_deployment(platform_id, deployment_id):
 @click.argument("deployment_id")
 def remove_deployment(platform_id, deployment_id):
     """Remove a deployment no course came through."""
-    from lti.admin import remove_deployment as remove
+    from lti.operations import remove_deployment as remove
 
     _change(remove, _deployment(platform_id, deployment_id))
     click.echo(f"platform {platform_id}: deployment {deployment_id} removed")
