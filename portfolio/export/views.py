@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 
 from flask import Blueprint, abort, jsonify, redirect, render_template, request, send_file, url_for
-from flask_babel import format_date, gettext as _
+from flask_babel import format_date
 
 from portfolio.db import db
 from portfolio.errors import ensure

@@ -5,7 +5,6 @@ show nothing of ours, and any row of ours by its id is a 404."""
 from __future__ import annotations
 
 import pytest
-import sqlalchemy as sa
 
 from portfolio.db import db
 from portfolio.people.models import Role

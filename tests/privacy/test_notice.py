@@ -35,7 +35,7 @@ def test_an_intern_sees_the_notice_until_they_acknowledge_it(app, make_member, m
         "csrf_token": csrf_token(body), "course_id": intern.course_id, "next": f"/c/{intern.course_id}/preferences"})
     assert response.status_code == 302 and response.headers["Location"].endswith(f"/c/{intern.course_id}/preferences")
     assert BANNER not in client.get(f"/c/{intern.course_id}/preferences").get_data(as_text=True)
-    assert f"You acknowledged this version" in client.get(f"/c/{intern.course_id}/privacy").get_data(as_text=True)
+    assert "You acknowledged this version" in client.get(f"/c/{intern.course_id}/privacy").get_data(as_text=True)
     with app.app_context():
         rows = db.session.scalars(sa.select(PrivacyAcknowledgement)).all()
         assert [(r.user_id, r.version) for r in rows] == [(intern.user_id, NOTICE_VERSION)]
