@@ -7,7 +7,7 @@ FLASK  := $(BIN)/flask --app portfolio
 HOST   ?= 127.0.0.1
 PORT   ?= 5000
 
-.PHONY: run test install system-deps demo clean translations
+.PHONY: run test install system-deps demo clean translations worker beat
 
 # Compiled message catalogues, rebuilt whenever a .po file changes.
 MO := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
@@ -19,6 +19,16 @@ run: $(STAMP) $(MO)
 
 test: $(STAMP) $(MO)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Background work on Redis (PORTFOLIO_REDIS_URL must be set, as for the app servers):
+# any number of workers, and exactly one beat for the whole deployment.
+worker: $(STAMP)
+	@test -n "$$PORTFOLIO_REDIS_URL" || { echo "error: set PORTFOLIO_REDIS_URL (without it, jobs run inside the app)"; exit 1; }
+	$(BIN)/celery -A portfolio.jobs:celery worker --loglevel=INFO
+
+beat: $(STAMP)
+	@test -n "$$PORTFOLIO_REDIS_URL" || { echo "error: set PORTFOLIO_REDIS_URL (without it, jobs run inside the app)"; exit 1; }
+	$(BIN)/celery -A portfolio.jobs:celery beat --loglevel=INFO --schedule $${PORTFOLIO_INSTANCE_DIR:-instance}/celerybeat-schedule
 
 %.mo: %.po $(STAMP)
 	$(BIN)/pybabel compile -i $< -o $@

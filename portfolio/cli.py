@@ -8,6 +8,8 @@ from flask.cli import AppGroup
 
 from portfolio.notify.cli import notify_cli
 from portfolio.people.cli import people_cli
+from portfolio.admin.cli import admin_cli
+from portfolio.privacy.cli import privacy_cli
 from portfolio.schema import current_revisions, migration_heads
 
 check_cli = AppGroup("check", help="Checks an operator runs before serving.")
@@ -28,3 +30,5 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(check_cli)
     app.cli.add_command(notify_cli)
     app.cli.add_command(people_cli)
+    app.cli.add_command(privacy_cli)
+    app.cli.add_command(admin_cli)

@@ -31,7 +31,7 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         or f"sqlite:///{instance / 'portfolio.db'}",
         "BASE_URL": (env.get("PORTFOLIO_BASE_URL") or "").rstrip("/") or None,
         "STORAGE_DIR": env.get("PORTFOLIO_STORAGE_DIR") or str(instance / "files"),
-        "REDIS_URL": env.get("PORTFOLIO_REDIS_URL") or None,
+        **jobs_settings(env),
         "SMTP_URL": env.get("PORTFOLIO_SMTP_URL") or None,
         "MAIL_FROM": env.get("PORTFOLIO_MAIL_FROM") or "portfolio@localhost",
         "SANDBOX": _flag(env.get("PORTFOLIO_SANDBOX")),
@@ -76,6 +76,17 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
     config.setdefault("SESSION_COOKIE_NAME", "portfolio_session")
     config.setdefault("SESSION_COOKIE_HTTPONLY", True)
     return config
+
+
+def jobs_settings(env) -> dict:
+    """What background jobs need; the Celery worker reads it without building the web app."""
+    return {
+        "REDIS_URL": env.get("PORTFOLIO_REDIS_URL") or None,  # unset: jobs run in process
+        # Redis re-delivers a task nobody acknowledged after this many seconds: more than
+        # the longest job takes, a cohort's PDFs.
+        "JOBS_VISIBILITY_TIMEOUT": int(env.get("PORTFOLIO_JOBS_VISIBILITY_TIMEOUT", "7200")),
+        "OUTBOX_SWEEP_SECONDS": float(env.get("PORTFOLIO_OUTBOX_SWEEP_SECONDS", "60")),
+    }
 
 
 def _development_secret(instance: Path) -> str:

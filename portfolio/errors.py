@@ -11,6 +11,7 @@ import logging
 
 from flask import Flask, g, render_template, request
 from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 log = logging.getLogger(__name__)
@@ -61,6 +62,8 @@ TITLES = {
     503: _l("Temporarily unavailable"),
 }
 
+DATABASE_UNAVAILABLE = _l("The database did not answer, and nothing was changed. Please try again in a moment.")
+
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
@@ -70,6 +73,17 @@ def register_error_handlers(app: Flask) -> None:
         level = logging.WARNING if error.code < 500 else logging.ERROR
         log.log(level, "%s %s -> %s %s", request.method, request.path, error.code, error.description)
         return _render(error.code, str(error.description or ""), headers=_safe_headers(error))
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError):
+        # A dropped connection, a failover, a locked SQLite file: the request was rolled back
+        # whole and the pool has thrown the dead connection away (pre-ping checks the others),
+        # so trying again is safe and usually works.
+        if isinstance(error, OperationalError) or error.connection_invalidated:
+            cause = str(error.orig if error.orig is not None else error).strip().partition("\n")[0]
+            log.error("database unavailable on %s %s: %s", request.method, request.path, cause)
+            return _render(503, str(DATABASE_UNAVAILABLE), headers={"Retry-After": "5"})
+        return unexpected_error(error)
 
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):

@@ -1,21 +1,39 @@
-"""Background jobs: slow work (rendering PDFs) runs outside the request that asked for it.
+"""Background jobs: slow work (rendering PDFs) and deliveries to the outside (grades to the
+LMS, mail) run outside the request that asked for them.
 
-A job is a registered function called with keyword arguments that are plain values
-(ids, strings), so the same call can later go to Celery unchanged. Each run gets its own
-application context, hence its own database session, and commits its own work.
+A job is a registered function called with keyword arguments that are plain values (ids,
+strings). Each run gets its own application context, hence its own database session, and
+commits its own work. Every job may run twice (a worker dies after the work and before
+saying so): each one checks the state it starts from, and deliveries go through an outbox
+row claimed by one worker at a time, so a repeat is harmless.
 
-``JOBS_MODE``: ``thread`` (default) runs jobs in a small in-process pool; ``inline`` runs
-them at once in the caller's thread (tests, command line). The pool's size is
-``JOBS_WORKERS``.
+Where jobs run:
+
+- ``PORTFOLIO_REDIS_URL`` set: Celery, with Redis as broker and result store. Any number
+  of workers (``celery -A portfolio.jobs:celery worker``) on any number of machines, and
+  one scheduler (``celery -A portfolio.jobs:celery beat``) for the periodic work. A task
+  is acknowledged only once it finished (``acks_late``), and put back when its worker
+  process dies (``reject_on_worker_lost``); Redis hands a task nobody acknowledged to
+  another worker once ``JOBS_VISIBILITY_TIMEOUT`` seconds have passed.
+- Otherwise in process, so that the embedded default needs no other server:
+  ``JOBS_MODE`` ``thread`` (default) runs jobs in a small pool (``JOBS_WORKERS``);
+  ``inline`` runs them at once in the caller's thread (tests, command line).
+
+If Redis cannot take a job, nothing is lost: the outbox rows stay due, and the scheduler's
+sweep (every ``OUTBOX_SWEEP_SECONDS``) sends them once Redis is back.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from concurrent.futures import Future, ThreadPoolExecutor
+from datetime import timedelta
 from typing import Callable
 
-from flask import Flask, current_app
+from celery import Celery, signals
+from celery.schedules import crontab
+from flask import Flask, current_app, has_app_context
 
 log = logging.getLogger(__name__)
 
@@ -33,14 +51,27 @@ def register(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
 
 
 def enqueue(name: str, **kwargs) -> Future | None:
-    """Run the job ``name`` in the background (or now, in inline mode)."""
+    """Run the job ``name`` in the background: on a Celery worker when Redis is configured,
+    else in this process (or now, in inline mode). Never raises because Redis is away."""
     if name not in _registry:
         raise KeyError(f"no job named {name!r}")
     app = current_app._get_current_object()
+    if app.config.get("REDIS_URL"):
+        try:
+            # No result to wait for: the database records how the job went.
+            _sender(app).send_task(TASK, args=(name,), kwargs=kwargs, ignore_result=True)
+        except Exception:  # the broker is down: the outbox sweep or the person asking again will do it
+            log.exception("could not hand job %s to Redis; it runs when the scheduler's sweep finds it", name)
+        return None
     if app.config.get("JOBS_MODE", "thread") == "inline":
         _run(app, name, kwargs)
         return None
     return _pool(app).submit(_run, app, name, kwargs)
+
+
+def uses_workers(app: Flask | None = None) -> bool:
+    """Whether jobs go to Celery workers (Redis configured) rather than run in this process."""
+    return bool((app or current_app).config.get("REDIS_URL"))
 
 
 def _pool(app: Flask) -> ThreadPoolExecutor:
@@ -63,3 +94,193 @@ def _run(app: Flask, name: str, kwargs: dict) -> None:
             from portfolio.db import db
 
             db.session.rollback()
+
+
+# --- Celery ------------------------------------------------------------------------------------
+
+TASK = "portfolio.run_job"
+
+
+def celery_settings(config: dict) -> dict:
+    """Celery's configuration from the app's: one place, for the senders and the workers."""
+    url = config.get("REDIS_URL")
+    return dict(
+        broker_url=url,
+        result_backend=url,
+        result_expires=timedelta(days=1),
+        task_ignore_result=True,  # the database says how a job went; results only for those who ask
+        task_serializer="json",
+        accept_content=["json"],
+        # A task is acknowledged when it is done, not when it starts: a worker that dies
+        # halfway leaves it to another worker.
+        task_acks_late=True,
+        task_reject_on_worker_lost=True,
+        worker_prefetch_multiplier=1,  # a worker holds only the task it is running
+        # Redis gives an unacknowledged task to another worker after this long: longer
+        # than the longest job (a cohort's PDFs), or a slow job would run twice at once.
+        broker_transport_options={"visibility_timeout": int(config.get("JOBS_VISIBILITY_TIMEOUT", 7200))},
+        result_backend_transport_options={"visibility_timeout": int(config.get("JOBS_VISIBILITY_TIMEOUT", 7200))},
+        # A request that enqueues while Redis is down waits a second at most, then the
+        # outbox takes over.
+        broker_connection_timeout=2,
+        task_publish_retry_policy={"max_retries": 2, "interval_start": 0, "interval_step": 0.2,
+                                   "interval_max": 0.5},
+        broker_connection_retry_on_startup=True,
+        worker_hijack_root_logger=False,
+        timezone="UTC",
+        beat_schedule=beat_schedule(config),
+    )
+
+
+def beat_schedule(config: dict) -> dict:
+    """The periodic work: outbox sweeps every minute, reminders hourly, rosters daily."""
+    sweep = float(config.get("OUTBOX_SWEEP_SECONDS", 60))
+    return {
+        "grades: send due scores": {"task": TASK, "schedule": sweep, "args": ("grading.deliver",),
+                                    "options": {"expires": sweep}},
+        "mail: send due messages": {"task": TASK, "schedule": sweep, "args": ("notify.deliver",),
+                                    "options": {"expires": sweep}},
+        "mail: reminders and digests": {"task": TASK, "schedule": crontab(minute=5), "args": ("notify.reminders",)},
+        "rosters: sync from the LMS": {"task": TASK, "schedule": crontab(minute=30, hour=3),
+                                       "args": ("people.sync_rosters",)},
+    }
+
+
+def _sender(app: Flask) -> Celery:
+    """A Celery app that only sends, configured from this Flask app (tests change REDIS_URL)."""
+    key = ("jobs.celery", app.config["REDIS_URL"])
+    sender = app.extensions.get(key)
+    if sender is None:
+        sender = Celery("portfolio", set_as_current=False)
+        sender.conf.update(celery_settings(app.config))
+        sender = app.extensions.setdefault(key, sender)
+    return sender
+
+
+_worker_app: Flask | None = None
+
+
+def bind(app: Flask) -> None:
+    """Use this Flask app for the tasks this process runs (else one is built from the environment)."""
+    global _worker_app
+    _worker_app = app
+    celery.conf.update(celery_settings(app.config))
+
+
+def _flask_app() -> Flask:
+    global _worker_app
+    if has_app_context():
+        return current_app._get_current_object()
+    if _worker_app is None:
+        from portfolio import create_app
+
+        _worker_app = create_app()
+    return _worker_app
+
+
+def _make_celery() -> Celery:
+    """The worker's and the scheduler's Celery app, configured from the environment as the
+    web app is (``PORTFOLIO_REDIS_URL``, ``PORTFOLIO_JOBS_VISIBILITY_TIMEOUT`` …)."""
+    from portfolio import config as config_module
+
+    app = Celery("portfolio", set_as_current=False)
+    app.conf.update(celery_settings(config_module.jobs_settings(os.environ)))
+    return app
+
+
+celery = _make_celery()
+
+
+@signals.worker_process_init.connect
+def _build_app_before_the_first_task(**_kwargs) -> None:
+    # Each pool process builds its app (and its own database pool) once, at start, rather
+    # than making the first task it gets wait for it.
+    _flask_app()
+
+
+@celery.task(name=TASK)
+def run_job(name: str, **kwargs) -> None:
+    """Run a registered job on a worker. An exception propagates, so Celery logs it; the job
+    itself has recorded what people need to know."""
+    app = _flask_app()  # building it imports the features, which register their jobs
+    with app.app_context():
+        from portfolio.db import db
+
+        try:
+            _prepare(name, kwargs)
+            _registry[name](**kwargs)
+        except Exception:
+            db.session.rollback()
+            raise
+
+
+def _prepare(name: str, kwargs: dict) -> None:
+    """An export whose worker died was left ``running``; the task that comes back for it
+    (re-delivered by Redis) starts it again from ``queued``."""
+    if name == "export.run":
+        import sqlalchemy as sa
+
+        from portfolio.db import db
+        from portfolio.export.models import ExportJob, JobState
+
+        db.session.execute(sa.update(ExportJob).where(ExportJob.id == kwargs["job_id"],
+                                                      ExportJob.state == JobState.running)
+                           .values(state=JobState.queued, progress=0))
+        db.session.commit()
+
+
+# --- the jobs that are not features' own ------------------------------------------------------
+
+
+@register("grading.deliver")
+def deliver_grades() -> None:
+    from portfolio.grading.passback import deliver_due
+
+    deliver_due()
+
+
+@register("notify.deliver")
+def deliver_mail() -> None:
+    from portfolio.notify.delivery import deliver_due
+
+    deliver_due()
+
+
+@register("notify.reminders")
+def queue_reminders() -> None:
+    from portfolio.db import db
+    from portfolio.notify.delivery import deliver_due
+    from portfolio.notify.schedule import send_digests, send_reminders
+
+    app = current_app
+    # Links in mails are absolute; outside a request they are built against the public URL.
+    with app.test_request_context(base_url=app.config["BASE_URL"] or "http://127.0.0.1:5000"):
+        send_reminders()
+        send_digests()
+        db.session.commit()
+    deliver_due()
+
+
+@register("people.sync_rosters")
+def sync_rosters() -> None:
+    import sqlalchemy as sa
+
+    from portfolio import lms
+    from portfolio.db import db
+    from portfolio.lms import DeliveryDeferred, DeliveryRefused
+    from portfolio.people.models import Course
+    from portfolio.people.operations import sync_roster
+
+    connection = lms.current()
+    for course_id in db.session.scalars(sa.select(Course.id).order_by(Course.id)).all():
+        course = db.session.get(Course, course_id)
+        if not connection.roster_supported(course):
+            continue
+        try:
+            members = connection.fetch_roster(course)
+        except (DeliveryDeferred, DeliveryRefused) as refusal:
+            db.session.rollback()
+            log.warning("roster of course %s not synced: %s", course_id, refusal.message)
+            continue
+        sync_roster(course, members, by=None, via="schedule")
+        db.session.commit()

@@ -120,6 +120,11 @@ def kick() -> None:
     """Deliver due mail once this response has been sent (``MAIL_DELIVERY = "after_response"``)."""
     if current_app.config.get("MAIL_DELIVERY", "after_response") != "after_response":
         return
+    from portfolio import jobs
+
+    if jobs.uses_workers():  # a Celery worker sends it; if Redis is down, the scheduled sweep will
+        jobs.enqueue("notify.deliver")
+        return
     app = current_app._get_current_object()
     if not has_request_context():
         _deliver_in_app_context(app)
