@@ -34,6 +34,7 @@ from urllib.parse import urlencode
 import jwt
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import gettext as _
 from jwt.algorithms import RSAAlgorithm
 from pylti1p3.contrib.flask import FlaskCookieService, FlaskRequest, FlaskSessionService
 from pylti1p3.exception import LtiException
@@ -95,20 +96,20 @@ def begin_login(params: dict, launch_url: str) -> LoginRedirect:
     deployment_id = params.get("lti_deployment_id") or params.get("deployment_id")
 
     if not issuer:
-        raise LaunchError("The login request has no issuer (iss). Start the tool again from your LMS.")
+        raise LaunchError(_("The login request has no issuer (iss). Start the tool again from your LMS."))
     if not login_hint:
-        raise LaunchError("The login request has no login_hint. Start the tool again from your LMS.")
+        raise LaunchError(_("The login request has no login_hint. Start the tool again from your LMS."))
     if not target_link_uri:
-        raise LaunchError("The login request has no target_link_uri.")
+        raise LaunchError(_("The login request has no target_link_uri."))
     platform = find_platform(issuer, client_id)
     if platform is None:
         raise LaunchError(
-            "This LMS is not registered with the tool (unknown issuer or client id). "
-            "An LMS administrator needs to register it first.",
+            _("This LMS is not registered with the tool (unknown issuer or client id). "
+              "An LMS administrator needs to register it first."),
             403,
         )
     if deployment_id is not None and find_deployment(platform, deployment_id) is None:
-        raise LaunchError("This deployment of the tool is not registered for your LMS.", 403)
+        raise LaunchError(_("This deployment of the tool is not registered for your LMS."), 403)
 
     purge_expired()
     state = "state-" + secrets.token_urlsafe(32)
@@ -194,7 +195,7 @@ class HardenedLaunch(MessageLaunch):
             )
         except LtiException as error:  # pylti1p3's own checks, in our words
             self._validated = False
-            raise LaunchError(f"The launch is not valid: {error}") from error
+            raise LaunchError(_("The launch is not valid: %(error)s", error=error)) from error
         except Exception:
             self._validated = False
             raise
@@ -206,32 +207,33 @@ class HardenedLaunch(MessageLaunch):
     def validate_state(self):
         state = self.form.get("state")
         if not state:
-            raise LaunchError("The launch has no state. Start the tool again from your LMS.")
+            raise LaunchError(_("The launch has no state. Start the tool again from your LMS."))
         login = db.session.scalar(sa.select(LoginState).where(LoginState.state_hash == state_hash(state)))
         if login is None:
-            raise LaunchError("The launch's state is unknown: it was not started here. Start the tool again from your LMS.")
+            raise LaunchError(_("The launch's state is unknown: it was not started here. Start the tool again from your LMS."))
         if login.used_at is not None:
-            raise LaunchError("This launch was already used. Start the tool again from your LMS.", 401)
+            raise LaunchError(_("This launch was already used. Start the tool again from your LMS."), 401)
         if login.expires_at <= utcnow():
-            raise LaunchError("The launch took too long and expired. Start the tool again from your LMS.", 401)
+            raise LaunchError(_("The launch took too long and expired. Start the tool again from your LMS."), 401)
         self.login = login
         return self
 
     def validate_jwt_format(self):
         token = self.form.get("id_token")
         if not token:
-            raise LaunchError("The launch has no id_token.")
+            raise LaunchError(_("The launch has no id_token."))
         try:
             header = jwt.get_unverified_header(token)
             body = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError as error:
-            raise LaunchError("The launch's id_token is not a valid JWT.") from error
+            raise LaunchError(_("The launch's id_token is not a valid JWT.")) from error
         if header.get("alg") != "RS256":
-            raise LaunchError(f"The launch's token uses the algorithm {header.get('alg')!r}; only RS256 is accepted.", 401)
+            raise LaunchError(_("The launch's token uses the algorithm %(alg)s; only RS256 is accepted.",
+                                alg=repr(header.get("alg"))), 401)
         if not header.get("kid"):
-            raise LaunchError("The launch's token has no key id (kid), so its signature cannot be checked.", 401)
+            raise LaunchError(_("The launch's token has no key id (kid), so its signature cannot be checked."), 401)
         if not isinstance(body, dict):
-            raise LaunchError("The launch's id_token is not a valid JWT.")
+            raise LaunchError(_("The launch's id_token is not a valid JWT."))
         self._jwt = {"header": header, "body": body}
         return self
 
@@ -239,18 +241,18 @@ class HardenedLaunch(MessageLaunch):
         body = self._body()
         platform = db.session.get(Platform, self.login.platform_id)
         if platform is None or not platform.enabled:
-            raise LaunchError("This LMS registration is disabled.", 403)
+            raise LaunchError(_("This LMS registration is disabled."), 403)
         if body.get("iss") != platform.issuer:
-            raise LaunchError("The token's issuer (iss) is not the LMS that started the login.", 401)
+            raise LaunchError(_("The token's issuer (iss) is not the LMS that started the login."), 401)
         aud = body.get("aud")
         audiences = [aud] if isinstance(aud, str) else aud if isinstance(aud, list) else []
         if platform.client_id not in audiences:
-            raise LaunchError("The token is not addressed to this tool: its audience (aud) lacks our client id.", 401)
+            raise LaunchError(_("The token is not addressed to this tool: its audience (aud) lacks our client id."), 401)
         azp = body.get("azp")
         if len(audiences) > 1 and azp != platform.client_id:
-            raise LaunchError("The token has several audiences but its authorized party (azp) is not this tool.", 401)
+            raise LaunchError(_("The token has several audiences but its authorized party (azp) is not this tool."), 401)
         if azp is not None and azp != platform.client_id:
-            raise LaunchError("The token's authorized party (azp) is not this tool.", 401)
+            raise LaunchError(_("The token's authorized party (azp) is not this tool."), 401)
         self.platform = platform
         self._registration = None  # built lazily by get_registration() when a service needs it
         return self
@@ -259,7 +261,7 @@ class HardenedLaunch(MessageLaunch):
         kid = self._jwt["header"]["kid"]
         jwk = platform_key(self.platform, kid)
         if jwk is None:
-            raise LaunchError("The token is signed with a key the LMS does not publish (unknown kid).", 401)
+            raise LaunchError(_("The token is signed with a key the LMS does not publish (unknown kid)."), 401)
         try:
             public_key = RSAAlgorithm.from_jwk(json.dumps(jwk))
             self._jwt["body"] = jwt.decode(
@@ -272,26 +274,26 @@ class HardenedLaunch(MessageLaunch):
                 options={"require": ["exp", "iat", "iss", "aud"]},
             )
         except jwt.ExpiredSignatureError as error:
-            raise LaunchError("The launch expired (exp is in the past). Start the tool again from your LMS.", 401) from error
+            raise LaunchError(_("The launch expired (exp is in the past). Start the tool again from your LMS."), 401) from error
         except jwt.ImmatureSignatureError as error:
-            raise LaunchError("The token was issued in the future (iat); check the LMS server's clock.", 401) from error
+            raise LaunchError(_("The token was issued in the future (iat); check the LMS server's clock."), 401) from error
         except jwt.MissingRequiredClaimError as error:
-            raise LaunchError(f"The token lacks the required claim {error.claim!r}.", 401) from error
+            raise LaunchError(_("The token lacks the required claim %(claim)s.", claim=repr(error.claim)), 401) from error
         except jwt.InvalidSignatureError as error:
-            raise LaunchError("The token's signature does not verify.", 401) from error
+            raise LaunchError(_("The token's signature does not verify."), 401) from error
         except jwt.PyJWTError as error:
-            raise LaunchError(f"The token is not valid: {error}.", 401) from error
+            raise LaunchError(_("The token is not valid: %(error)s.", error=error), 401) from error
         iat = self._body().get("iat")
         if not isinstance(iat, (int, float)) or iat > time.time() + current_app.config["LTI_CLOCK_LEEWAY"]:
-            raise LaunchError("The token was issued in the future (iat); check the LMS server's clock.", 401)
+            raise LaunchError(_("The token was issued in the future (iat); check the LMS server's clock."), 401)
         return self
 
     def validate_nonce(self):
         nonce = self._body().get("nonce")
         if not nonce or not isinstance(nonce, str):
-            raise LaunchError("The token has no nonce.", 401)
+            raise LaunchError(_("The token has no nonce."), 401)
         if not secrets.compare_digest(nonce, self.login.nonce):
-            raise LaunchError("The token's nonce is not the one of this login.", 401)
+            raise LaunchError(_("The token's nonce is not the one of this login."), 401)
         # The state is spent, whoever gets here first (two tabs, a double post).
         claimed = db.session.execute(
             sa.update(LoginState)
@@ -299,7 +301,7 @@ class HardenedLaunch(MessageLaunch):
             .values(used_at=utcnow())
         )
         if claimed.rowcount != 1:
-            raise LaunchError("This launch was already used. Start the tool again from your LMS.", 401)
+            raise LaunchError(_("This launch was already used. Start the tool again from your LMS."), 401)
         try:
             with db.session.begin_nested():
                 db.session.add(
@@ -310,52 +312,52 @@ class HardenedLaunch(MessageLaunch):
                     )
                 )
         except IntegrityError as error:
-            raise LaunchError("This launch was already used (replayed nonce). Start the tool again from your LMS.", 401) from error
+            raise LaunchError(_("This launch was already used (replayed nonce). Start the tool again from your LMS."), 401) from error
         return self
 
     def validate_deployment(self):
         deployment_id = self._body().get(CLAIM + "deployment_id")
         if not deployment_id or not isinstance(deployment_id, str):
-            raise LaunchError("The token has no deployment_id.")
+            raise LaunchError(_("The token has no deployment_id."))
         if len(deployment_id) > MAX_DEPLOYMENT_ID:
-            raise LaunchError("The token's deployment_id is longer than 255 characters.")
+            raise LaunchError(_("The token's deployment_id is longer than 255 characters."))
         self.deployment = find_deployment(self.platform, deployment_id)
         if self.deployment is None:
-            raise LaunchError("This deployment of the tool is not registered for your LMS.", 403)
+            raise LaunchError(_("This deployment of the tool is not registered for your LMS."), 403)
         return self
 
     def validate_message(self):
         body = self._body()
         version = body.get(CLAIM + "version")
         if version is None:
-            raise LaunchError("The token has no LTI version claim.")
+            raise LaunchError(_("The token has no LTI version claim."))
         if version != "1.3.0":
-            raise LaunchError(f"The token's LTI version is {version!r}; this tool speaks 1.3.0.")
+            raise LaunchError(_("The token's LTI version is %(version)s; this tool speaks 1.3.0.", version=repr(version)))
         message_type = body.get(CLAIM + "message_type")
         if not message_type:
-            raise LaunchError("The token has no message_type.")
+            raise LaunchError(_("The token has no message_type."))
         if message_type not in MESSAGE_TYPES:
-            raise LaunchError(f"This tool does not handle the message type {message_type!r}.")
+            raise LaunchError(_("This tool does not handle the message type %(type)s.", type=repr(message_type)))
         sub = body.get("sub")
         if not isinstance(sub, str) or not sub.strip():
-            raise LaunchError("The token does not say who the person is (no sub).")
+            raise LaunchError(_("The token does not say who the person is (no sub)."))
         if CLAIM + "roles" not in body:
-            raise LaunchError("The token has no roles claim.")
+            raise LaunchError(_("The token has no roles claim."))
         if not isinstance(body[CLAIM + "roles"], list):
-            raise LaunchError("The token's roles claim is not a list.")
+            raise LaunchError(_("The token's roles claim is not a list."))
         if message_type == "LtiResourceLinkRequest":
             link = body.get(CLAIM + "resource_link")
             if not isinstance(link, dict) or not link.get("id"):
-                raise LaunchError("The resource-link launch has no resource_link id.")
+                raise LaunchError(_("The resource-link launch has no resource_link id."))
         if message_type == "LtiDeepLinkingRequest":
             from lti.deep_linking import settings_from_claims  # it imports this module
 
             settings_from_claims(body)  # says what is wrong before pylti1p3's terser checks
         target = body.get(CLAIM + "target_link_uri")
         if not target:
-            raise LaunchError("The token has no target_link_uri.")
+            raise LaunchError(_("The token has no target_link_uri."))
         if target != self.login.target_link_uri:
-            raise LaunchError("The token's target_link_uri is not the one the login asked for.")
+            raise LaunchError(_("The token's target_link_uri is not the one the login asked for."))
         # pylti1p3's own message validators, a second opinion on the claims.
         for validator in get_validators():
             if validator.can_validate(body):
@@ -389,9 +391,9 @@ def fetch_key_set(platform: Platform) -> dict:
         key_set = response.json()
     except (http.UnsafeURL, ValueError, OSError) as error:
         log.warning("key set of %s could not be fetched: %s", platform.issuer, error)
-        raise LaunchError("The LMS's public keys could not be fetched; try again in a minute.", 502) from error
+        raise LaunchError(_("The LMS's public keys could not be fetched; try again in a minute."), 502) from error
     if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
-        raise LaunchError("The LMS's key set is not a JSON Web Key Set.", 400)
+        raise LaunchError(_("The LMS's key set is not a JSON Web Key Set."), 400)
     return key_set
 
 

@@ -9,6 +9,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask import Blueprint, current_app, jsonify, make_response, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_user
 
 from lti import keys
@@ -32,9 +33,12 @@ def external_url(endpoint: str, **values) -> str:
 
 def set_cross_site_cookie(response, name: str, value: str, max_age: int) -> None:
     cross_site = current_app.config["CROSS_SITE_COOKIES"]
+    # Partitioned like the session cookie: with third-party cookies blocked, both live or
+    # both go, and a launch without them takes the new-window path.
+    partitioned = cross_site and current_app.config.get("SESSION_COOKIE_PARTITIONED", True)
     response.set_cookie(
         name, value, max_age=max_age, httponly=True, path="/lti/",
-        secure=cross_site, samesite="None" if cross_site else "Lax", partitioned=cross_site,
+        secure=cross_site, samesite="None" if cross_site else "Lax", partitioned=partitioned,
     )
 
 
@@ -116,7 +120,7 @@ def continue_in_window():
         .values(used_at=utcnow())
     )
     if claimed.rowcount != 1:
-        raise LaunchError("This link was already used or has expired. Open the tool again from your LMS.", 400)
+        raise LaunchError(_("This link was already used or has expired. Open the tool again from your LMS."), 400)
     ticket = db.session.scalar(sa.select(LaunchTicket).where(LaunchTicket.token_hash == token_hash))
     user = db.session.get(User, ticket.user_id)
     record_event("signed_in", actor=user, course=db.session.get(Course, ticket.course_id), via="launch-window")

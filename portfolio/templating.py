@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_time
 from flask import Flask
 from flask_babel import get_locale, lazy_gettext as _l
 
 from portfolio.db import utcnow
 from portfolio.journal.progress import WeekStatus
+from portfolio.journal.weeks import week_bounds
 from portfolio.people.models import Role
 from portfolio.placements.countries import country_name
 
@@ -29,4 +35,21 @@ def init_app(app: Flask) -> None:
         status_label=lambda value: STATUS_LABELS.get(value, value),
         WeekStatus=WeekStatus,
         now=utcnow,
+        week_deadline=week_deadline,
+        time_in=time_in,
     )
+
+
+def week_deadline(week_start: date, tz_name: str) -> datetime:
+    """When a week is due: the last minute of its Sunday in the placement's time zone."""
+    return week_bounds(week_start, tz_name)[1] - timedelta(minutes=1)
+
+
+def time_in(value: datetime, tz_name: str | None, format: str = "full") -> str:
+    """A moment as a clock in ``tz_name`` shows it (``datetimeformat`` uses the viewer's zone):
+    the date in ``format``, the time to the minute, joined as the locale joins them."""
+    locale = Locale.parse(str(get_locale() or "en"))
+    local = value.astimezone(ZoneInfo(tz_name or "UTC"))
+    pattern = str(locale.datetime_formats.get(format, "{1} {0}")).replace("'", "")  # CLDR quotes literal words
+    return pattern.replace("{1}", format_date(local.date(), format, locale=locale)).replace(
+        "{0}", format_time(local.timetz(), "short", locale=locale))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import jwt as pyjwt
 from flask import Blueprint, abort, jsonify, render_template, request
@@ -52,8 +52,14 @@ def launch(shape: str, person_key: str):
         params["deployment_id"] = sandbox.DEPLOYMENT_IDS[shape]
         params["canvas_region"] = "not_configured"
     login_url = external_url("lti.login") + "?" + urlencode(params)
-    return render_template("sandbox/launch.html", person=person, shape=shape, login_url=login_url,
+    page = render_template("sandbox/launch.html", person=person, shape=shape, login_url=login_url,
                            context=sandbox.CONTEXT)
+    # The LMS and the tool may be different sites (as in production, and in the browser
+    # tests): the LMS page frames the tool's origin, nothing else.
+    tool_origin = "{0.scheme}://{0.netloc}".format(urlsplit(login_url))
+    policy = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
+              f"base-uri 'self'; form-action *; frame-ancestors *; frame-src 'self' {tool_origin}")
+    return page, {"Content-Security-Policy": policy}
 
 
 @bp.get("/<shape>/jwks")

@@ -72,7 +72,8 @@ class EntryForm(FlaskForm):
             ok = False
         filled = [t for t in self.tasks if not t.form.to_data().is_blank]
         if not filled:
-            self.tasks[0].description.errors = [*self.tasks[0].description.errors, _l("Add at least one task.")]
+            first = self.tasks[0].form.description
+            first.errors = [*first.errors, _l("Add at least one task.")]
             return False
         for task in filled:
             form = task.form

@@ -125,6 +125,18 @@ def update_preferences(user: User, *, locale: str | None, timezone: str | None) 
     db.session.flush()
 
 
+def adopt_browser_timezone(user: User, timezone: str | None) -> bool:
+    """A person without a time zone (the LMS sent none, they chose none) takes their
+    browser's; one they already have is never replaced. True when it was taken."""
+    zone = valid_timezone(timezone)
+    if zone is None or user.timezone or user.preferred_timezone:
+        return False
+    user.timezone = zone
+    record_event("timezone_from_browser", actor=user, subject=user, timezone=zone)
+    db.session.flush()
+    return True
+
+
 @dataclass(frozen=True)
 class RosterSyncResult:
     """What a roster sync did: ``added`` memberships created (and their users when new),

@@ -46,6 +46,15 @@ def preferences(course_id: int):
     return render_template("people/preferences_edit.html", course=membership.course, membership=membership, form=form), status
 
 
+@bp.post("/timezone")
+@login_required
+def browser_timezone():
+    """The browser says where the person is; kept only when nothing better is known."""
+    operations.adopt_browser_timezone(current_user, request.form.get("timezone"))
+    db.session.commit()
+    return "", 204
+
+
 @bp.get("/no-role")
 @login_required
 def no_role():
