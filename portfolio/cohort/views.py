@@ -19,6 +19,7 @@ from portfolio.people.models import Membership
 bp = Blueprint("cohort", __name__)
 
 MAX_SEARCH = 200
+PER_PAGE = 50  # rows per page: a cohort of thousands stays quick to render and to read
 
 
 def _load(course_id: int) -> Membership:
@@ -38,6 +39,7 @@ def _view_state(objective_ids: set[int]) -> dict:
         "status": status if status in summary.FILTERS else "",
         "sort": sort,
         "dir": "desc" if request.args.get("dir") == "desc" else "asc",
+        "page": request.args.get("page", 1, type=int) or 1,
     }
 
 
@@ -55,8 +57,12 @@ def dashboard(course_id: int):
     membership = _load(course_id)
     now = utcnow()
     rows, shown, objectives, state = _rows(course_id, now)
+    pages = max(1, -(-len(shown) // PER_PAGE))
+    state["page"] = min(max(state["page"], 1), pages)
+    first = (state["page"] - 1) * PER_PAGE
     return render_template(
-        "cohort/cohort_show.html", course=membership.course, membership=membership, rows=shown, total=len(rows),
+        "cohort/cohort_show.html", course=membership.course, membership=membership,
+        rows=shown[first:first + PER_PAGE], matching=len(shown), total=len(rows), pages=pages, first=first,
         objectives=objectives, state=state, now=now, filters=summary.FILTERS,
         grade_labels=summary.GRADE_LABELS, sync_labels=summary.SYNC_LABELS,
         roster_supported=lms.current().roster_supported(membership.course))
