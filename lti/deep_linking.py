@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass
 
 import jwt
 from flask import session
+from flask_babel import gettext as _
 from pylti1p3.deep_link import DeepLink
 from pylti1p3.deep_link_resource import DeepLinkResource
 from pylti1p3.lineitem import LineItem
@@ -63,26 +64,26 @@ def settings_from_claims(claims: dict) -> dict:
     """The request's ``deep_linking_settings``, checked; a LaunchError says what is wrong."""
     settings = claims.get(DL + "deep_linking_settings")
     if not isinstance(settings, dict):
-        raise LaunchError("The deep-linking launch has no deep_linking_settings claim, so the tool cannot tell "
-                          "your LMS where to put the activity. This is a problem of the LMS's request.")
+        raise LaunchError(_("The deep-linking launch has no deep_linking_settings claim, so the tool cannot tell "
+                            "your LMS where to put the activity. This is a problem of the LMS's request."))
     return_url = settings.get("deep_link_return_url")
     if not isinstance(return_url, str) or not return_url.strip():
-        raise LaunchError("The deep-linking launch's settings have no deep_link_return_url: the tool does not "
-                          "know where to send the activity back to your LMS.")
+        raise LaunchError(_("The deep-linking launch's settings have no deep_link_return_url: the tool does not "
+                            "know where to send the activity back to your LMS."))
     try:
         http.check_url(return_url)
     except http.UnsafeURL as error:
-        raise LaunchError("The deep-linking launch's deep_link_return_url is not an http(s) URL.") from error
+        raise LaunchError(_("The deep-linking launch's deep_link_return_url is not an http(s) URL.")) from error
     accept_types = settings.get("accept_types")
     if not isinstance(accept_types, list) or RESOURCE_LINK not in accept_types:
-        offered = ", ".join(str(t) for t in accept_types) if isinstance(accept_types, list) else "none"
-        raise LaunchError(f"Your LMS asked for content of the types: {offered}. This tool can only be added as an "
-                          f"LTI resource link (ltiResourceLink); add it where the LMS lets you add an external "
-                          f"tool activity or assignment.")
+        offered = ", ".join(str(t) for t in accept_types) if isinstance(accept_types, list) else _("none")
+        raise LaunchError(_("Your LMS asked for content of the types: %(offered)s. This tool can only be added as "
+                            "an LTI resource link (ltiResourceLink); add it where the LMS lets you add an external "
+                            "tool activity or assignment.", offered=offered))
     targets = settings.get("accept_presentation_document_targets")
     if not isinstance(targets, list) or not targets:
-        raise LaunchError("The deep-linking launch's settings do not say how the activity may be shown "
-                          "(accept_presentation_document_targets is missing).")
+        raise LaunchError(_("The deep-linking launch's settings do not say how the activity may be shown "
+                            "(accept_presentation_document_targets is missing)."))
     return settings
 
 

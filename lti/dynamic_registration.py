@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 import requests
+from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
 from lti import http
@@ -98,11 +99,12 @@ def _auth_headers(registration_token: str | None) -> dict:
 def _read_json(response: requests.Response, what: str) -> object:
     body = response.content[: MAX_DOCUMENT + 1]
     if len(body) > MAX_DOCUMENT:
-        raise RegistrationError(f"The LMS's {what} is larger than {MAX_DOCUMENT // 1024} KB.", 422)
+        raise RegistrationError(_("The LMS's %(what)s is larger than %(size)s KB.", what=what,
+                                  size=MAX_DOCUMENT // 1024), 422)
     try:
         return json.loads(body)
     except ValueError as error:
-        raise RegistrationError(f"The LMS's {what} is not valid JSON.", 422) from error
+        raise RegistrationError(_("The LMS's %(what)s is not valid JSON.", what=what), 422) from error
 
 
 def fetch_configuration(url: str, registration_token: str | None) -> dict:
@@ -110,35 +112,38 @@ def fetch_configuration(url: str, registration_token: str | None) -> dict:
     try:
         http.check_url(url)
     except http.UnsafeURL as error:
-        raise RegistrationError("The openid_configuration parameter must be an http(s) URL.") from error
+        raise RegistrationError(_("The openid_configuration parameter must be an http(s) URL.")) from error
     try:
         response = http.session().get(url, headers=_auth_headers(registration_token))
     except http.UnsafeURL as error:
-        raise RegistrationError(f"The LMS's configuration could not be fetched: {error}.", 422) from error
+        raise RegistrationError(_("The LMS's configuration could not be fetched: %(error)s.", error=error),
+                                422) from error
     except requests.RequestException as error:
         log.warning("openid configuration %s unreachable: %s", url, error)
-        raise RegistrationError("The LMS's configuration could not be fetched: the LMS did not answer. "
-                                "Check that the tool's server can reach the LMS, then try again.", 422) from error
+        raise RegistrationError(_("The LMS's configuration could not be fetched: the LMS did not answer. "
+                                  "Check that the tool's server can reach the LMS, then try again."), 422) from error
     if response.status_code in (401, 403):
-        raise RegistrationError(f"The LMS refused to give its configuration (HTTP {response.status_code}): the "
-                                f"registration token is missing, wrong or expired. Start the registration again "
-                                f"from the LMS.", 403)
+        raise RegistrationError(_("The LMS refused to give its configuration (HTTP %(status)s): the "
+                                  "registration token is missing, wrong or expired. Start the registration again "
+                                  "from the LMS.", status=response.status_code), 403)
     if response.status_code != 200:
-        raise RegistrationError(f"The LMS answered HTTP {response.status_code} for its configuration.", 422)
-    document = _read_json(response, "configuration")
+        raise RegistrationError(_("The LMS answered HTTP %(status)s for its configuration.",
+                                  status=response.status_code), 422)
+    document = _read_json(response, _("configuration"))
     if not isinstance(document, dict):
-        raise RegistrationError("The LMS's configuration is not a JSON object.", 422)
+        raise RegistrationError(_("The LMS's configuration is not a JSON object."), 422)
     return document
 
 
 def _url_field(document: dict, name: str) -> str:
     value = document.get(name)
     if not isinstance(value, str) or not value.strip():
-        raise RegistrationError(f"The LMS's configuration has no {name}.", 422)
+        raise RegistrationError(_("The LMS's configuration has no %(name)s.", name=name), 422)
     try:
         return http.check_url(value.strip())
     except http.UnsafeURL as error:
-        raise RegistrationError(f"The LMS's {name} is not an http(s) URL: {value!r}.", 422) from error
+        raise RegistrationError(_("The LMS's %(name)s is not an http(s) URL: %(value)s.", name=name,
+                                  value=repr(value)), 422) from error
 
 
 def _same_host(issuer: str, url: str) -> bool:
@@ -153,21 +158,22 @@ def parse_configuration(url: str, document: dict) -> PlatformConfiguration:
     """Check the configuration as §3.5 of the spec asks, and keep what registration needs."""
     issuer = _url_field(document, "issuer")
     if urlsplit(issuer).query or urlsplit(issuer).fragment:
-        raise RegistrationError("The LMS's issuer must not have a query or fragment.", 422)
+        raise RegistrationError(_("The LMS's issuer must not have a query or fragment."), 422)
     if not _same_host(issuer, url):
         raise RegistrationError(
-            f"The LMS's issuer ({issuer}) is not on the host the configuration came from "
-            f"({urlsplit(url).netloc}). The spec requires them to match, so the tool refuses it.", 422)
+            _("The LMS's issuer (%(issuer)s) is not on the host the configuration came from "
+              "(%(host)s). The spec requires them to match, so the tool refuses it.",
+              issuer=issuer, host=urlsplit(url).netloc), 422)
     platform_configuration = document.get(PLATFORM_CONFIGURATION)
     if not isinstance(platform_configuration, dict):
-        raise RegistrationError("The LMS's configuration lacks the LTI platform configuration "
-                                f"({PLATFORM_CONFIGURATION}).", 422)
+        raise RegistrationError(_("The LMS's configuration lacks the LTI platform configuration "
+                                  "(%(claim)s).", claim=PLATFORM_CONFIGURATION), 422)
     family = platform_configuration.get("product_family_code")
     if not isinstance(family, str) or not family.strip():
-        raise RegistrationError("The LMS's platform configuration has no product_family_code.", 422)
+        raise RegistrationError(_("The LMS's platform configuration has no product_family_code."), 422)
     signing = document.get("id_token_signing_alg_values_supported")
     if isinstance(signing, list) and "RS256" not in signing:
-        raise RegistrationError("The LMS does not sign with RS256, which LTI 1.3 requires.", 422)
+        raise RegistrationError(_("The LMS does not sign with RS256, which LTI 1.3 requires."), 422)
     scopes = document.get("scopes_supported")
     messages = platform_configuration.get("messages_supported")
     return PlatformConfiguration(
@@ -187,8 +193,8 @@ def parse_configuration(url: str, document: dict) -> PlatformConfiguration:
 def discover(url: str, registration_token: str | None) -> PlatformConfiguration:
     url = (url or "").strip()
     if not url:
-        raise RegistrationError("Open this page from your LMS's tool registration: the openid_configuration "
-                                "parameter is missing.")
+        raise RegistrationError(_("Open this page from your LMS's tool registration: the openid_configuration "
+                                  "parameter is missing."))
     return parse_configuration(url, fetch_configuration(url, registration_token))
 
 
@@ -256,21 +262,25 @@ def submit(config: PlatformConfiguration, registration: dict, registration_token
         response = http.session().post(config.registration_endpoint, json=registration,
                                        headers=_auth_headers(registration_token))
     except http.UnsafeURL as error:
-        raise RegistrationError(f"The LMS's registration endpoint could not be reached: {error}.", 422) from error
+        raise RegistrationError(_("The LMS's registration endpoint could not be reached: %(error)s.", error=error),
+                                422) from error
     except requests.RequestException as error:
         log.warning("registration endpoint %s unreachable: %s", config.registration_endpoint, error)
-        raise RegistrationError("The LMS's registration endpoint did not answer; try again.", 422) from error
+        raise RegistrationError(_("The LMS's registration endpoint did not answer; try again."), 422) from error
     if response.status_code >= 300:
         try:
             reason = _platform_error(response.json())
         except ValueError:
             reason = response.text[:300].strip()
-        raise RegistrationError(f"The LMS refused the registration (HTTP {response.status_code})"
-                                + (f": {reason}" if reason else "."), 422)
-    answer = _read_json(response, "registration answer")
+        if reason:
+            raise RegistrationError(_("The LMS refused the registration (HTTP %(status)s): %(reason)s",
+                                      status=response.status_code, reason=reason), 422)
+        raise RegistrationError(_("The LMS refused the registration (HTTP %(status)s).",
+                                  status=response.status_code), 422)
+    answer = _read_json(response, _("registration answer"))
     if not isinstance(answer, dict) or not isinstance(answer.get("client_id"), (str, int)) \
             or not str(answer["client_id"]).strip():
-        raise RegistrationError("The LMS accepted the registration but its answer has no client_id.", 422)
+        raise RegistrationError(_("The LMS accepted the registration but its answer has no client_id."), 422)
     return answer
 
 
@@ -290,8 +300,8 @@ def store(config: PlatformConfiguration, answer: dict) -> tuple[Platform, str | 
                                                            Platform.client_id == client_id))
     if existing is not None and (existing.key_set_url, existing.auth_login_url, existing.auth_token_url) != \
             (config.jwks_uri, config.authorization_endpoint, config.token_endpoint):
-        raise RegistrationError("This LMS registration already exists with other endpoints; the tool keeps the "
-                                "existing one. An administrator can change it on the command line.", 409)
+        raise RegistrationError(_("This LMS registration already exists with other endpoints; the tool keeps the "
+                                  "existing one. An administrator can change it on the command line."), 409)
     try:
         platform, _added = register_platform(
             issuer=config.issuer, client_id=client_id, auth_login_url=config.authorization_endpoint,
@@ -300,7 +310,7 @@ def store(config: PlatformConfiguration, answer: dict) -> tuple[Platform, str | 
             product_family=config.product_family, via="registration",
         )
     except ValueError as error:
-        raise RegistrationError(f"The LMS's answer cannot be registered: {error}.", 422) from error
+        raise RegistrationError(_("The LMS's answer cannot be registered: %(error)s.", error=error), 422) from error
     log.info("dynamic registration: issuer=%s client_id=%s deployment_id=%s family=%s",
              config.issuer, client_id, deployment_id, config.product_family)
     return platform, deployment_id

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import sqlalchemy as sa
+from flask_babel import gettext as _
 
 from lti import roles
 from lti.launch import CLAIM, HardenedLaunch, LaunchError
@@ -53,8 +54,8 @@ def provision(launch: HardenedLaunch) -> Provisioned:
     claims = launch.claims
     context = claims.get(CLAIM + "context")
     if not isinstance(context, dict) or not _text(context.get("id")):
-        raise LaunchError("The launch does not say which course it comes from (no context). "
-                          "Add the tool to a course in your LMS and launch it from there.")
+        raise LaunchError(_("The launch does not say which course it comes from (no context). "
+                            "Add the tool to a course in your LMS and launch it from there."))
     name = _text(claims.get("name")) or " ".join(
         part for part in (_text(claims.get("given_name")), _text(claims.get("family_name"))) if part
     ) or None
