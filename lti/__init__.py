@@ -26,6 +26,8 @@ def init_app(app: Flask) -> None:
     csrf.exempt("lti.views.login")
     csrf.exempt("lti.views.launch")
     csrf.exempt("lti.views.continue_in_window")
+    csrf.exempt("lti.views.verify_launch")  # its proof: a single-use pending launch id and the stored value
+    csrf.exempt("lti.views.login_without_storage")  # its proof: the login's state, which only that page holds
     app.register_blueprint(bp)
     app.register_blueprint(admin_bp)
     from lti.registration_views import bp as setup_bp

@@ -46,6 +46,7 @@ from werkzeug.exceptions import HTTPException
 
 from lti import http
 from lti.models import LaunchTicket, LoginState, Platform, UsedNonce
+from lti.platform_storage import storage_target
 from lti.registry import DatabaseToolConf, find_deployment, find_platform, to_registration
 from portfolio.db import db, utcnow
 
@@ -84,6 +85,7 @@ def state_cookie_name(state: str) -> str:
 class LoginRedirect:
     url: str
     state: str
+    login: LoginState | None = None
 
 
 def begin_login(params: dict, launch_url: str) -> LoginRedirect:
@@ -115,15 +117,15 @@ def begin_login(params: dict, launch_url: str) -> LoginRedirect:
     state = "state-" + secrets.token_urlsafe(32)
     nonce = secrets.token_urlsafe(32)
     now = utcnow()
-    db.session.add(
-        LoginState(
-            state_hash=state_hash(state),
-            nonce=nonce,
-            platform_id=platform.id,
-            target_link_uri=target_link_uri,
-            expires_at=now + timedelta(seconds=current_app.config["LTI_LOGIN_STATE_TTL"]),
-        )
+    login = LoginState(
+        state_hash=state_hash(state),
+        nonce=nonce,
+        platform_id=platform.id,
+        target_link_uri=target_link_uri,
+        expires_at=now + timedelta(seconds=current_app.config["LTI_LOGIN_STATE_TTL"]),
+        storage_target=storage_target(params),
     )
+    db.session.add(login)
     query = {
         "scope": "openid",
         "response_type": "id_token",
@@ -138,7 +140,7 @@ def begin_login(params: dict, launch_url: str) -> LoginRedirect:
     if params.get("lti_message_hint"):
         query["lti_message_hint"] = params["lti_message_hint"]
     separator = "&" if "?" in platform.auth_login_url else "?"
-    return LoginRedirect(url=platform.auth_login_url + separator + urlencode(query), state=state)
+    return LoginRedirect(url=platform.auth_login_url + separator + urlencode(query), state=state, login=login)
 
 
 def purge_expired() -> None:

@@ -84,6 +84,9 @@ class LoginState(Base):
     created_at: Mapped[timestamp]
     expires_at: Mapped[datetime] = mapped_column(index=True)
     used_at: Mapped[datetime | None]
+    # The platform's frame holding our state (LTI platform storage), when the login
+    # stored it there; a launch without our state cookie is then checked against it.
+    storage_target: Mapped[str | None] = mapped_column(sa.String(255))
 
 
 class UsedNonce(Base):

@@ -16,6 +16,8 @@ from lti.views import external_url
 from portfolio.db import db
 
 bp = Blueprint("sandbox", __name__, url_prefix="/sandbox")
+# The tool frame's parent, the LMS page itself, holds the platform storage.
+STORAGE_TARGET = "_parent"
 
 
 def _shape(shape: str) -> str:
@@ -51,12 +53,15 @@ def launch(shape: str, person_key: str):
     else:
         params["deployment_id"] = sandbox.DEPLOYMENT_IDS[shape]
         params["canvas_region"] = "not_configured"
+        # Canvas offers platform storage: this page answers lti.put_data / lti.get_data.
+        params["lti_storage_target"] = STORAGE_TARGET
     login_url = external_url("lti.login") + "?" + urlencode(params)
-    page = render_template("sandbox/launch.html", person=person, shape=shape, login_url=login_url,
-                           context=sandbox.CONTEXT)
     # The LMS and the tool may be different sites (as in production, and in the browser
     # tests): the LMS page frames the tool's origin, nothing else.
     tool_origin = "{0.scheme}://{0.netloc}".format(urlsplit(login_url))
+    page = render_template("sandbox/launch.html", person=person, shape=shape, login_url=login_url,
+                           context=sandbox.CONTEXT, tool_origin=tool_origin,
+                           platform_storage=shape == "canvas")
     policy = ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; "
               f"base-uri 'self'; form-action *; frame-ancestors *; frame-src 'self' {tool_origin}")
     return page, {"Content-Security-Policy": policy}
@@ -97,10 +102,10 @@ def authorize(shape: str):
         person, shape, nonce=params["nonce"], target_link_uri=external_url("lti.launch"),
         message_type=message_type or "LtiResourceLinkRequest",
     )
-    return render_template(
-        "sandbox/form_post.html", action=params["redirect_uri"],
-        fields={"id_token": sandbox.sign(claims), "state": params["state"]},
-    )
+    fields = {"id_token": sandbox.sign(claims), "state": params["state"]}
+    if shape == "canvas":
+        fields["lti_storage_target"] = STORAGE_TARGET  # as Canvas posts it with the launch
+    return render_template("sandbox/form_post.html", action=params["redirect_uri"], fields=fields)
 
 
 @bp.post("/<shape>/token")
