@@ -10,8 +10,8 @@ Two paths, each proved by what the browser holds afterwards:
   "continue in a new window"; its single-use button opens the tool top-level, where
   the cookies are first-party.
 
-The LTI platform-storage messages (``lti_storage_target``) are not used: the sandbox
-LMS does not offer them, and the two paths above cover the browsers in use.
+The third path, LTI platform storage (``lti_storage_target``), is proved in
+``test_platform_storage.py``.
 """
 
 from __future__ import annotations
