@@ -22,6 +22,7 @@ from portfolio.notify.operations import queue_mail, zone_of
 from portfolio.people.models import Course, Membership, Role, User
 from portfolio.placements.models import Placement
 from portfolio.signoff.models import Supervision
+from portfolio.templating import week_deadline
 from portfolio.urls import absolute_url
 
 MORNING = range(8, 12)  # local hours in which Monday's mail goes out
@@ -70,8 +71,10 @@ def send_reminders(now: datetime | None = None) -> int:
             "reminder", to=intern, course=course, dedupe_key=f"reminder:{course.id}:{intern.id}:{this_week.isoformat()}",
             context={
                 "intern_name": intern.display_name, "course_title": course.display_title,
-                "weeks": [{"week_label": week_label(w.start, intern), "status": w.status.value}
-                          for w in overdue],
+                "weeks": [{"week_label": week_label(w.start, intern), "status": w.status.value,
+                           "due": week_deadline(w.start, placement.timezone)} for w in overdue],
+                # Deadlines where the intern is (the host's zone until they chose one), and in the course's.
+                "own_zone": intern.effective_timezone or placement.timezone, "course_zone": course.timezone,
                 "action_url": absolute_url("journal.home", course_id=course.id),
             })
         queued += message is not None

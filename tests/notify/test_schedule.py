@@ -56,6 +56,10 @@ def test_reminders_go_out_on_monday_morning_where_the_intern_is(app, intern_in):
     assert mail.subject == "Your journal in Internship 2027: 2 weeks to complete"
     assert "the week of Mar 1, 2027: nothing written yet" in mail.body_text
     assert "the week of Mar 8, 2027: nothing written yet" in mail.body_text
+    # Each week's deadline: Sunday 23:59 at the host, and the same moment in the course's zone.
+    assert "Due by Sunday, March 7, 2027, 11:59\u202fPM, your time (Pacific/Auckland)." in mail.body_text
+    assert "In the course's time zone (UTC): Sunday, March 7, 2027, 10:59\u202fAM." in mail.body_text
+    assert "Due by Sunday, March 14, 2027, 11:59\u202fPM, your time (Pacific/Auckland)." in mail.body_html
     assert f"{app.config['BASE_URL']}/c/{auckland.course_id}/journal" in mail.body_text
 
     assert reminders(app, AUCKLAND_MONDAY_9 + timedelta(hours=2)) == 0  # the next hourly run, same morning
