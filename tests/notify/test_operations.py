@@ -26,8 +26,9 @@ CONTEXTS = {
                "waiting": [{"intern_name": "Amara", "week_label": "Mar 1, 2027", "submitted_at": EXPIRES},
                            {"intern_name": "Ben", "week_label": "Mar 8, 2027", "submitted_at": EXPIRES}]},
     "reminder": {"intern_name": "Amara", "course_title": "Internship 2027", "action_url": ACTION,
-                 "weeks": [{"week_label": "Mar 1, 2027", "status": "missing"},
-                           {"week_label": "Mar 8, 2027", "status": "draft"}]},
+                 "weeks": [{"week_label": "Mar 1, 2027", "status": "missing", "due": EXPIRES},
+                           {"week_label": "Mar 8, 2027", "status": "draft", "due": EXPIRES}],
+                 "own_zone": "Pacific/Auckland", "course_zone": "Europe/Berlin"},
 }
 
 
