@@ -133,7 +133,7 @@ def celery_settings(config: dict) -> dict:
 
 
 def beat_schedule(config: dict) -> dict:
-    """The periodic work: outbox sweeps every minute, reminders hourly, rosters daily."""
+    """The periodic work: outbox sweeps every minute, reminders hourly, rosters and retention daily."""
     sweep = float(config.get("OUTBOX_SWEEP_SECONDS", 60))
     return {
         "grades: send due scores": {"task": TASK, "schedule": sweep, "args": ("grading.deliver",),
@@ -143,6 +143,8 @@ def beat_schedule(config: dict) -> dict:
         "mail: reminders and digests": {"task": TASK, "schedule": crontab(minute=5), "args": ("notify.reminders",)},
         "rosters: sync from the LMS": {"task": TASK, "schedule": crontab(minute=30, hour=3),
                                        "args": ("people.sync_rosters",)},
+        "privacy: archive, then delete, courses past their retention": {
+            "task": TASK, "schedule": crontab(minute=0, hour=4), "args": ("privacy.retention",)},
     }
 
 
@@ -284,3 +286,13 @@ def sync_rosters() -> None:
             continue
         sync_roster(course, members, by=None, via="schedule")
         db.session.commit()
+
+
+@register("privacy.retention")
+def apply_retention() -> None:
+    from portfolio.db import db
+    from portfolio.privacy.operations import run_retention
+
+    # Each course is archived and committed before its data goes; a failed archive deletes nothing.
+    for plan, outcome in run_retention(via="schedule", commit=db.session.commit):
+        log.info("retention: course %s -> %s", getattr(plan, "course_id", plan), outcome)

@@ -191,3 +191,23 @@ def test_the_admin_runs_retention_from_the_page(app, world, make_client, login):
         assert db.session.scalar(sa.select(sa.func.count(Entry.id))) == 0
     # The admin's own membership went with the course: their pages are gone too.
     assert client.get(f"/c/{world.course_id}/admin/retention").status_code == 404
+
+
+def test_the_scheduler_runs_retention_daily(app, world, monkeypatch):
+    """The beat schedule runs the same retention every night: archive first, then delete."""
+    from celery.schedules import crontab
+
+    from portfolio import jobs
+    from portfolio.journal.models import Entry
+    from portfolio.privacy.models import CourseArchive
+
+    schedule = {entry["args"][0]: entry["schedule"] for entry in jobs.beat_schedule({}).values()}
+    assert schedule["privacy.retention"] == crontab(minute=0, hour=4)
+    _set(app, world.course_id, keep_days=0, end=date(2026, 1, 1))  # ended long ago
+    monkeypatch.setitem(app.config, "JOBS_MODE", "inline")
+    with app.app_context():
+        jobs.enqueue("privacy.retention")
+    with app.app_context():
+        kinds = set(db.session.scalars(sa.select(CourseArchive.kind)))
+        assert kinds == {"pdf", "data"}
+        assert db.session.scalar(sa.select(sa.func.count(Entry.id)).where(Entry.course_id == world.course_id)) == 0
