@@ -32,10 +32,12 @@ def token_hash(token: str) -> str:
 # --- what is decided on --------------------------------------------------------------
 
 
-def content_hash(entry: Entry) -> str:
+def content_hash(entry: Entry, evidence: list[Evidence] | None = None) -> str:
     """sha256 of exactly what a supervisor sees and decides on: week, revision,
-    reflection, each task with its hours and objectives, and each evidence file."""
-    evidence = db.session.scalars(sa.select(Evidence).where(Evidence.entry_id == entry.id).order_by(Evidence.id))
+    reflection, each task with its hours and objectives, and each evidence file.
+    ``evidence``: the entry's files when the caller has just loaded them, in id order."""
+    if evidence is None:
+        evidence = db.session.scalars(sa.select(Evidence).where(Evidence.entry_id == entry.id).order_by(Evidence.id))
     document = {
         "entry": entry.id,
         "week": entry.week_start.isoformat(),

@@ -154,7 +154,8 @@ def request_link():
 def _waiting(membership: Membership) -> list[Entry]:
     """Submitted weeks of the person's interns (a supervisor's, or all for advisors), oldest first."""
     stmt = (sa.select(Entry).where(Entry.course_id == membership.course_id, Entry.state == EntryState.submitted)
-            .options(selectinload(Entry.tasks).selectinload(Task.objectives), selectinload(Entry.intern))
+            .options(selectinload(Entry.tasks).selectinload(Task.objectives), selectinload(Entry.intern),
+                     selectinload(Entry.evidence))
             .order_by(Entry.submitted_at, Entry.id))
     if membership.role is Role.supervisor:
         stmt = stmt.where(Entry.intern_id.in_(membership.supervised_intern_ids or {-1}))
@@ -167,7 +168,7 @@ def queue(course_id: int):
     ensure(membership.role in (Role.supervisor, Role.advisor, Role.admin))
     entries = _waiting(membership)
     interns = [s.intern for s in membership.supervisions] if membership.role is Role.supervisor else []
-    hashes = {e.id: operations.content_hash(e) for e in entries}
+    hashes = {e.id: operations.content_hash(e, e.evidence) for e in entries}
     return render_template("signoff/review_queue.html", course=membership.course, membership=membership,
                            entries=entries, interns=interns, hashes=hashes)
 
