@@ -33,7 +33,7 @@ from typing import Callable
 
 from celery import Celery, signals
 from celery.schedules import crontab
-from flask import Flask, current_app, has_app_context
+from flask import Flask, after_this_request, current_app, g, has_app_context, has_request_context
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +67,39 @@ def enqueue(name: str, **kwargs) -> Future | None:
         _run(app, name, kwargs)
         return None
     return _pool(app).submit(_run, app, name, kwargs)
+
+
+def deliver_after_response(name: str, run: Callable[[], object], *, setting: str) -> None:
+    """Send what an outbox holds as soon as possible: a worker's job ``name`` when there are
+    workers (if Redis is down, the scheduler's sweep finds the rows later), else ``run`` once
+    this response has gone out, at most once per request. ``setting`` = "off" leaves it to
+    the command line and the schedule."""
+    if current_app.config.get(setting, "after_response") != "after_response":
+        return
+    if uses_workers():
+        enqueue(name)
+        return
+    app = current_app._get_current_object()
+    if not has_request_context():
+        _run_in_app_context(app, name, run)
+        return
+    kicked = g.setdefault("outboxes_kicked", set())
+    if name in kicked:
+        return
+    kicked.add(name)
+
+    @after_this_request
+    def run_after_response(response):
+        response.call_on_close(lambda: _run_in_app_context(app, name, run))
+        return response
+
+
+def _run_in_app_context(app: Flask, name: str, run: Callable[[], object]) -> None:
+    try:
+        with app.app_context():
+            run()
+    except Exception:  # never the request's problem: the rows stay in their outbox
+        log.exception("%s after the response failed", name)
 
 
 def uses_workers(app: Flask | None = None) -> bool:

@@ -19,7 +19,6 @@ import random
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
-from flask import Flask, after_this_request, current_app, g, has_request_context
 
 from portfolio import lms as lms_module
 from portfolio.db import db, utcnow
@@ -105,33 +104,9 @@ def retry_delay(attempts: int) -> timedelta:
 def kick() -> None:
     """Deliver due scores once this response has been sent (``GRADE_DELIVERY = "after_response"``;
     ``"off"`` leaves them to ``flask grading deliver``)."""
-    if current_app.config.get("GRADE_DELIVERY", "after_response") != "after_response":
-        return
     from portfolio import jobs
 
-    if jobs.uses_workers():  # a Celery worker sends it; if Redis is down, the scheduled sweep will
-        jobs.enqueue("grading.deliver")
-        return
-    app = current_app._get_current_object()
-    if not has_request_context():
-        _deliver_in_app_context(app)
-        return
-    if g.get("grades_kicked"):
-        return
-    g.grades_kicked = True
-
-    @after_this_request
-    def deliver_after_response(response):
-        response.call_on_close(lambda: _deliver_in_app_context(app))
-        return response
-
-
-def _deliver_in_app_context(app: Flask) -> None:
-    try:
-        with app.app_context():
-            deliver_due()
-    except Exception:  # never the request's problem: the score stays in the outbox
-        log.exception("grade delivery after the response failed")
+    jobs.deliver_after_response("grading.deliver", deliver_due, setting="GRADE_DELIVERY")
 
 
 def _grades_supported(lms, course: Course | None) -> bool:

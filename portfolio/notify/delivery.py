@@ -21,7 +21,7 @@ from email.utils import format_datetime as mail_date, parseaddr
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import sqlalchemy as sa
-from flask import Flask, after_this_request, current_app, g, has_request_context
+from flask import current_app
 
 from portfolio.db import db, utcnow
 from portfolio.notify.models import OutboxMessage, OutboxState
@@ -118,33 +118,9 @@ def build_email(message: OutboxMessage) -> EmailMessage:
 
 def kick() -> None:
     """Deliver due mail once this response has been sent (``MAIL_DELIVERY = "after_response"``)."""
-    if current_app.config.get("MAIL_DELIVERY", "after_response") != "after_response":
-        return
     from portfolio import jobs
 
-    if jobs.uses_workers():  # a Celery worker sends it; if Redis is down, the scheduled sweep will
-        jobs.enqueue("notify.deliver")
-        return
-    app = current_app._get_current_object()
-    if not has_request_context():
-        _deliver_in_app_context(app)
-        return
-    if g.get("mail_kicked"):
-        return
-    g.mail_kicked = True
-
-    @after_this_request
-    def deliver_after_response(response):
-        response.call_on_close(lambda: _deliver_in_app_context(app))
-        return response
-
-
-def _deliver_in_app_context(app: Flask) -> None:
-    try:
-        with app.app_context():
-            deliver_due()
-    except Exception:  # never the request's problem: the mail stays in the outbox
-        log.exception("mail delivery after the response failed")
+    jobs.deliver_after_response("notify.deliver", deliver_due, setting="MAIL_DELIVERY")
 
 
 def _transport() -> str | None:
