@@ -31,6 +31,9 @@ from portfolio.people.models import User
 from portfolio.placements.models import Placement
 
 
+ZERO = Decimal(0)
+
+
 class GradeStatus(enum.Enum):
     none = "none"
     draft = "draft"
@@ -131,10 +134,12 @@ def cohort(course_id: int, now: datetime | None = None) -> tuple[list[InternRow]
     four queries, whatever the size of the cohort."""
     now = now or utcnow()
     weeks: dict[int, dict[date, LiveWeek]] = defaultdict(dict)
-    for r in db.session.execute(queries.live_weeks(course_id)):
-        weeks[r.intern_id][r.week_start] = LiveWeek(
-            state=r.state, submitted_at=r.submitted_at, has_content=bool(r.tasks) or bool(r.has_reflection),
-            ever_approved=bool(r.ever_approved), hours=Decimal(r.hours or 0))
+    # A year of weeks for every intern is tens of thousands of rows: read them through the
+    # Core connection (no ORM row processing), as plain tuples.
+    for intern_id, week_start, state, submitted_at, has_reflection, ever_approved, tasks, hours in (
+            db.session.connection().execute(queries.live_weeks(course_id))):
+        weeks[intern_id][week_start] = LiveWeek(state, submitted_at, bool(tasks) or bool(has_reflection),
+                                                bool(ever_approved), hours or ZERO)
     coverage: dict[int, dict[int, int]] = defaultdict(dict)
     for intern_id, objective_id, tasks in db.session.execute(queries.objective_counts(course_id)):
         coverage[intern_id][objective_id] = tasks
