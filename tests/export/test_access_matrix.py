@@ -9,7 +9,7 @@ from portfolio.db import db
 from portfolio.people.models import Role
 from tests.conftest import Member
 from tests.export import builders
-from tests.journal.helpers import token_for
+from tests.journal.helpers import assert_answer, request_as
 
 WHO = ["intern", "other_intern", "advisor", "supervisor", "other_supervisor", "foreign_advisor", "anonymous"]
 R = {"foreign_advisor": 404, "anonymous": 401}
@@ -81,21 +81,9 @@ def world(app, make_member, monkeypatch):
 @pytest.mark.parametrize("method, path, expected", ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
 def test_access(app, make_client, login, world, who, method, path, expected):
     people, ids = world
-    client = make_client()
-    if people[who] is not None:
-        login(client, people[who])
-        token = token_for(client, people[who].course_id)
-    else:
-        token = token_for(login(make_client(), people["intern"]), ids["course"])
-    url = path.format(**ids)
-    if method == "GET":
-        response = client.get(url)
-    else:
-        response = client.post(url, data={"csrf_token": token, "scope": "everything"})
-    if who == "anonymous" and method == "POST":
-        assert response.status_code in (400, 401)  # no session: the CSRF check may refuse first
-    else:
-        assert response.status_code == expected[who], response.get_data(as_text=True)[:300]
+    response = request_as(make_client, login, people, who, ids["course"], method, path.format(**ids),
+                          {"scope": "everything"})
+    assert_answer(response, who, method, expected)
 
 
 def test_a_replaced_supervisor_loses_access_to_jobs_they_asked_for(app, make_client, login, world):

@@ -7,7 +7,7 @@ import pytest
 
 from portfolio.people.models import Role
 from tests.grading.conftest import build_rubric
-from tests.journal.helpers import token_for
+from tests.journal.helpers import assert_answer, request_as
 
 WHO = ["advisor", "admin", "foreign_advisor", "intern", "supervisor", "anonymous"]
 DENIED = {"foreign_advisor": 404, "intern": 403, "supervisor": 403, "anonymous": 401}
@@ -72,22 +72,9 @@ def world(app, klass, make_member, make_course):
 @pytest.mark.parametrize("method, path, expected", ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
 def test_access(app, make_client, login, world, who, method, path, expected):
     people, ids = world
-    client = make_client()
-    if people[who] is not None:
-        login(client, people[who])
-        token = token_for(client, people[who].course_id)
-    else:
-        token = token_for(login(make_client(), people["intern"]), ids["course"])
-    url = path.format(**ids)
-    if method == "GET":
-        response = client.get(url)
-    else:
-        response = client.post(url, data={"csrf_token": token, "direction": "up", "source_id": ids["source"],
-                                          "action": "save", "title": ""})
-    if who == "anonymous" and method == "POST":
-        assert response.status_code in (400, 401)
-    else:
-        assert response.status_code == expected[who], response.get_data(as_text=True)[:400]
+    response = request_as(make_client, login, people, who, ids["course"], method, path.format(**ids),
+                          {"direction": "up", "source_id": ids["source"], "action": "save", "title": ""})
+    assert_answer(response, who, method, expected)
 
 
 def test_an_intern_sees_their_released_grade_and_nothing_of_a_draft(app, make_client, login, world, klass):

@@ -37,3 +37,24 @@ def hash_of(app, entry_id: int) -> str:
 
     with app.app_context():
         return content_hash(db.session.get(Entry, entry_id))
+
+
+def request_as(make_client, login, people: dict, who: str, course_id: int, method: str, url: str, data: dict):
+    """One cell of an access matrix: ``url`` as ``who`` (``people[who]`` None: signed out, posting
+    a token that is valid for someone else, so only the missing session can refuse it)."""
+    client = make_client()
+    if people[who] is not None:
+        login(client, people[who])
+        token = token_for(client, people[who].course_id)
+    else:
+        token = token_for(login(make_client(), people["intern"]), course_id)
+    if method == "GET":
+        return client.get(url)
+    return client.post(url, data={"csrf_token": token, **data})
+
+
+def assert_answer(response, who: str, method: str, expected: dict) -> None:
+    if who == "anonymous" and method == "POST":
+        assert response.status_code in (400, 401)  # no session: the CSRF check may refuse first
+    else:
+        assert response.status_code == expected[who], response.get_data(as_text=True)[:400]

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from portfolio.people.models import Role
-from tests.journal.helpers import hash_of, token_for
+from tests.journal.helpers import assert_answer, hash_of, request_as
 
 WHO = ["intern", "other_intern", "advisor", "supervisor", "other_supervisor", "foreign_advisor", "anonymous"]
 R = {"foreign_advisor": 404, "anonymous": 401}
@@ -68,20 +68,8 @@ def world(app, team, make_member, make_placement):
 @pytest.mark.parametrize("method, path, expected", ROUTES, ids=[f"{m} {p}" for m, p, _ in ROUTES])
 def test_access(app, make_client, login, world, who, method, path, expected):
     people, ids = world
-    client = make_client()
-    if people[who] is not None:
-        login(client, people[who])
-        token = token_for(client, people[who].course_id)
-    else:
-        token = token_for(login(make_client(), people["intern"]), ids["course"])
-    url = path.format(**ids)
-    if method == "GET":
-        response = client.get(url)
-    else:
-        response = client.post(url, data={"csrf_token": token, "decision": "approve", "entry_ids": [str(ids["submitted"])],
-                                          "content_hash": hash_of(app, ids["submitted"]),
-                                          f"content_hash-{ids['submitted']}": hash_of(app, ids["submitted"])})
-    if who == "anonymous" and method == "POST":
-        assert response.status_code in (400, 401)
-    else:
-        assert response.status_code == expected[who], response.get_data(as_text=True)[:400]
+    submitted = ids["submitted"]
+    response = request_as(make_client, login, people, who, ids["course"], method, path.format(**ids), {
+        "decision": "approve", "entry_ids": [str(submitted)], "content_hash": hash_of(app, submitted),
+        f"content_hash-{submitted}": hash_of(app, submitted)})
+    assert_answer(response, who, method, expected)
