@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from typing import Annotated
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase, mapped_column, registry
 
@@ -79,3 +80,11 @@ def enable_sqlite_wal(dbapi_connection, connection_record) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
     cursor.close()
+
+
+_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+
+def upsert_insert(model, dialect_name: str):
+    """``INSERT`` with ``on_conflict_do_nothing`` / ``on_conflict_do_update`` (SQLite, PostgreSQL)."""
+    return _INSERTS[dialect_name](model)

@@ -1,6 +1,8 @@
 """Every model of the application, imported once so the metadata is complete."""
 
 from portfolio.audit.models import AuditEvent
+from portfolio.cohort import standing  # noqa: F401  (its listener marks the dashboard's figures out of date)
+from portfolio.cohort.models import InternStanding
 from portfolio.evidence.models import Evidence
 from portfolio.export.models import Export, ExportJob
 from portfolio.grading.models import Criterion, Grade, GradeState, Level, Mark, Rubric, ScoreDelivery
@@ -14,6 +16,6 @@ from portfolio.signoff.models import Decision, DecisionKind, SignInLink, Supervi
 
 __all__ = ["AuditEvent", "Course", "CourseArchive", "CourseRetention", "Criterion", "Decision",
            "DecisionKind", "Entry", "EntryState", "Evidence", "Export", "ExportJob", "Grade", "GradeState",
-           "Level", "Mark", "Membership", "Objective", "OutboxMessage", "OutboxState", "Placement",
+           "InternStanding", "Level", "Mark", "Membership", "Objective", "OutboxMessage", "OutboxState", "Placement",
            "PrivacyAcknowledgement", "Role", "Rubric", "ScoreDelivery", "SignInLink", "Supervision", "Task",
            "User"]

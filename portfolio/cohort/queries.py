@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from portfolio.cohort.models import InternStanding
 from portfolio.grading.models import Grade, ScoreDelivery
 from portfolio.journal.models import Entry, EntryState, Task, task_objective
 from portfolio.objectives.models import Objective
@@ -16,28 +17,46 @@ HOURS = sa.Numeric(10, 2)
 
 
 def interns(course_id: int) -> sa.Select:
-    """(user, placement or None, grade state or None, delivery state or None) per intern membership."""
+    """One plain row per intern membership: who they are, their placement (or NULLs), the
+    grade's and the delivery's state, and the kept figures (``intern_standing``, or NULLs)."""
     return (
-        sa.select(User, Placement, Grade.state.label("grade_state"), ScoreDelivery.state.label("delivery_state"))
+        sa.select(
+            User.id, User.name, User.email, User.last_seen_at,
+            Placement.id.label("placement_id"), Placement.host_organisation, Placement.city, Placement.country,
+            Placement.start_date, Placement.end_date, Placement.timezone, Placement.hours_per_week,
+            Grade.state.label("grade_state"), ScoreDelivery.state.label("delivery_state"),
+            InternStanding.version, InternStanding.computed_version, InternStanding.valid_until,
+            InternStanding.approved, InternStanding.submitted, InternStanding.missing, InternStanding.waiting_since,
+            InternStanding.hours_logged, InternStanding.hours_expected,
+            # as text: parsed only for the rows a page shows, or when sorting by an objective
+            sa.cast(InternStanding.coverage, sa.Text).label("coverage"),
+        )
         .select_from(Membership)
         .join(User, User.id == Membership.user_id)
         .outerjoin(Placement, sa.and_(Placement.course_id == Membership.course_id,
                                       Placement.intern_id == Membership.user_id))
         .outerjoin(Grade, sa.and_(Grade.course_id == Membership.course_id, Grade.intern_id == Membership.user_id))
         .outerjoin(ScoreDelivery, ScoreDelivery.grade_id == Grade.id)
+        .outerjoin(InternStanding, sa.and_(InternStanding.course_id == Membership.course_id,
+                                           InternStanding.intern_id == Membership.user_id))
         .where(Membership.course_id == course_id, Membership.role == Role.intern)
         .order_by(User.id)
     )
 
 
-def _live_revisions(course_id: int):
+def _narrowed(intern_ids: set[int] | None) -> list:
+    """The extra condition that keeps only some interns' entries (none: every intern)."""
+    return [] if intern_ids is None else [Entry.intern_id.in_(intern_ids)]
+
+
+def _live_revisions(course_id: int, intern_ids: set[int] | None):
     """Per intern and week: the newest revision's number, and whether any revision was approved."""
     return (
         sa.select(
             Entry.intern_id, Entry.week_start, sa.func.max(Entry.revision).label("revision"),
             sa.func.max(sa.case((Entry.state == EntryState.approved, 1), else_=0)).label("ever_approved"),
         )
-        .where(Entry.course_id == course_id)
+        .where(Entry.course_id == course_id, *_narrowed(intern_ids))
         .group_by(Entry.intern_id, Entry.week_start)
         .subquery("live")
     )
@@ -48,15 +67,16 @@ def _joined_to_live(stmt: sa.Select, live) -> sa.Select:
                                    live.c.revision == Entry.revision))
 
 
-def live_weeks(course_id: int) -> sa.Select:
+def live_weeks(course_id: int, intern_ids: set[int] | None = None) -> sa.Select:
     """One row per intern and week with an entry: the live revision's state, when it was
-    submitted, whether it holds anything, its hours, and whether the week was ever approved."""
-    live = _live_revisions(course_id)
+    submitted, whether it holds anything, its hours, and whether the week was ever approved.
+    ``intern_ids`` narrows it to those interns."""
+    live = _live_revisions(course_id, intern_ids)
     totals = (
         sa.select(Task.entry_id, sa.func.count(Task.id).label("tasks"),
                   sa.func.sum(Task.hours, type_=HOURS).label("hours"))
         .join(Entry, Entry.id == Task.entry_id)
-        .where(Entry.course_id == course_id)
+        .where(Entry.course_id == course_id, *_narrowed(intern_ids))
         .group_by(Task.entry_id)
         .subquery("totals")
     )
@@ -69,17 +89,17 @@ def live_weeks(course_id: int) -> sa.Select:
     )
     return (_joined_to_live(stmt, live)
             .outerjoin(totals, totals.c.entry_id == Entry.id)
-            .where(Entry.course_id == course_id))
+            .where(Entry.course_id == course_id, *_narrowed(intern_ids)))
 
 
-def objective_counts(course_id: int) -> sa.Select:
+def objective_counts(course_id: int, intern_ids: set[int] | None = None) -> sa.Select:
     """(intern id, objective id, tasks) over the live revision of every week."""
-    live = _live_revisions(course_id)
+    live = _live_revisions(course_id, intern_ids)
     stmt = sa.select(Entry.intern_id, task_objective.c.objective_id, sa.func.count(Task.id).label("tasks"))
     return (_joined_to_live(stmt, live)
             .join(Task, Task.entry_id == Entry.id)
             .join(task_objective, task_objective.c.task_id == Task.id)
-            .where(Entry.course_id == course_id)
+            .where(Entry.course_id == course_id, *_narrowed(intern_ids))
             .group_by(Entry.intern_id, task_objective.c.objective_id))
 
 

@@ -8,27 +8,31 @@ an empty draft and no approved revision, is missing. Hours are the live revision
 hours; expected hours are the placement's hours per week times the weeks up to and
 including the current one. Objective counts are the tasks of the live revisions tagged
 with the objective, whatever the week's state.
+
+The figures are kept per intern between views (``intern_standing``, see
+``portfolio.cohort.standing``): a view computes only the interns whose journal changed
+since, or whose week turned, so a cohort of thousands costs one read of one row each.
 """
 
 from __future__ import annotations
 
 import enum
+import json
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 
-from portfolio.cohort import queries
+from portfolio.cohort import queries, standing
 from portfolio.db import db, utcnow
 from portfolio.grading.models import DeliveryState
 from portfolio.journal.models import EntryState
 from portfolio.journal.progress import WeekStatus
-from portfolio.journal.weeks import current_week, placement_weeks
+from portfolio.journal.weeks import current_week, placement_weeks, week_bounds
 from portfolio.objectives.models import Objective
-from portfolio.people.models import User
-from portfolio.placements.models import Placement
 
 
 ZERO = Decimal(0)
@@ -63,10 +67,37 @@ class LiveWeek:
     hours: Decimal
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
+class Person:
+    """The intern as the dashboard shows them."""
+
+    id: int
+    name: str | None
+    email: str | None
+    last_seen_at: datetime | None
+
+    @property
+    def display_name(self) -> str:  # the rule of ``User.display_name``
+        return self.name or self.email or f"Participant {self.id}"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    """The placement as the dashboard shows and counts it."""
+
+    host_organisation: str
+    city: str
+    country: str
+    start_date: date
+    end_date: date
+    timezone: str
+    hours_per_week: Decimal
+
+
+@dataclass(slots=True)
 class InternRow:
-    user: User
-    placement: Placement | None
+    user: Person
+    placement: Place | None
     grade: GradeStatus
     sync: SyncStatus | None
     approved: int = 0
@@ -75,7 +106,18 @@ class InternRow:
     waiting_since: datetime | None = None  # submission of the oldest week a supervisor has not decided
     hours_logged: Decimal = Decimal(0)
     hours_expected: Decimal = Decimal(0)
-    coverage: dict[int, int] = field(default_factory=dict)  # objective id → tasks
+    kept_coverage: str | dict[int, int] | None = None  # the kept figures' JSON until first read
+
+    @property
+    def coverage(self) -> dict[int, int]:
+        """Objective id → tasks of the live revisions tagged with it."""
+        if not isinstance(self.kept_coverage, dict):
+            self.kept_coverage = {int(k): v for k, v in json.loads(self.kept_coverage or "{}").items()}
+        return self.kept_coverage
+
+    @coverage.setter
+    def coverage(self, value: dict[int, int]) -> None:
+        self.kept_coverage = value
 
     @property
     def name(self) -> str:
@@ -106,7 +148,7 @@ def _sync_status(state: DeliveryState | None) -> SyncStatus | None:
     return SyncStatus.pending  # pending or being sent right now
 
 
-def summarise(placement: Placement | None, weeks: dict[date, LiveWeek], row: InternRow,
+def summarise(placement: Place | None, weeks: dict[date, LiveWeek], row: InternRow,
               now: datetime) -> InternRow:
     if placement is None:
         return row
@@ -129,30 +171,83 @@ def summarise(placement: Placement | None, weeks: dict[date, LiveWeek], row: Int
     return row
 
 
-def cohort(course_id: int, now: datetime | None = None) -> tuple[list[InternRow], list[Objective]]:
-    """Every intern of the course with their figures, and the course's active objectives:
-    four queries, whatever the size of the cohort."""
-    now = now or utcnow()
+class Cohort(NamedTuple):
+    rows: list[InternRow]
+    objectives: list[Objective]
+    refreshed: int  # interns whose figures were computed (and stored) by this call: commit if any
+
+
+def _is_current(listed, now: datetime) -> bool:
+    return (listed.computed_version is not None and listed.computed_version == listed.version
+            and (listed.valid_until is None or now < listed.valid_until))
+
+
+def _compute(course_id: int, listed: list, now: datetime) -> dict[int, InternRow]:
+    """The figures of the ``listed`` interns, from their journal: four statements at most."""
+    ids = {r.id for r in listed}
+    narrowed = ids if len(ids) <= standing.BATCH else None  # past that, the whole course reads as fast
     weeks: dict[int, dict[date, LiveWeek]] = defaultdict(dict)
-    # A year of weeks for every intern is tens of thousands of rows: read them through the
-    # Core connection (no ORM row processing), as plain tuples.
+    # A year of weeks for thousands of interns is a lot of rows: plain tuples through Core.
+    connection = db.session.connection()
     for intern_id, week_start, state, submitted_at, has_reflection, ever_approved, tasks, hours in (
-            db.session.connection().execute(queries.live_weeks(course_id))):
+            connection.execute(queries.live_weeks(course_id, narrowed))):
         weeks[intern_id][week_start] = LiveWeek(state, submitted_at, bool(tasks) or bool(has_reflection),
                                                 bool(ever_approved), hours or ZERO)
     coverage: dict[int, dict[int, int]] = defaultdict(dict)
-    for intern_id, objective_id, tasks in db.session.execute(queries.objective_counts(course_id)):
+    for intern_id, objective_id, tasks in connection.execute(queries.objective_counts(course_id, narrowed)):
         coverage[intern_id][objective_id] = tasks
-    objectives = list(db.session.scalars(queries.active_objectives(course_id)))
+    computed = {}
+    for r in listed:
+        row = _row(r)
+        row.coverage = coverage.get(r.id, {})
+        computed[r.id] = summarise(row.placement, weeks.get(r.id, {}), row, now)
+    return computed
 
+
+def _row(listed, **figures) -> InternRow:
+    grade = GradeStatus.none if listed.grade_state is None else GradeStatus(listed.grade_state.value)
+    place = None
+    if listed.placement_id is not None:
+        place = Place(listed.host_organisation, listed.city or "", listed.country, listed.start_date,
+                      listed.end_date, listed.timezone, listed.hours_per_week)
+    return InternRow(user=Person(listed.id, listed.name, listed.email, listed.last_seen_at), placement=place,
+                     grade=grade, sync=_sync_status(listed.delivery_state) if grade is GradeStatus.released else None,
+                     **figures)
+
+
+def _figures(row: InternRow, now: datetime) -> dict:
+    valid_until = None
+    if row.placement is not None:  # "missing" and "expected" move on when the placement's week turns
+        valid_until = week_bounds(current_week(row.placement.timezone, now), row.placement.timezone)[1]
+    return dict(valid_until=valid_until, approved=row.approved, submitted=row.submitted, missing=row.missing,
+                waiting_since=row.waiting_since, hours_logged=row.hours_logged, hours_expected=row.hours_expected,
+                coverage={str(k): v for k, v in row.coverage.items()})
+
+
+def cohort(course_id: int, now: datetime | None = None) -> Cohort:
+    """Every intern of the course with their figures, and the course's active objectives.
+
+    One statement lists the interns with their kept figures; the interns whose figures are
+    out of date are computed (two more statements, whatever their number) and stored, which
+    the caller commits when ``refreshed`` says so."""
+    now = now or utcnow()
+    objectives = list(db.session.scalars(queries.active_objectives(course_id)))
+    listed = db.session.connection().execute(queries.interns(course_id)).all()
+    stale = [r for r in listed if not _is_current(r, now)]
+    computed = _compute(course_id, stale, now) if stale else {}
+    if computed:
+        versions = {r.id: r.version or 0 for r in stale}  # read before the journal was
+        standing.store(db.session.connection(), course_id,
+                       {i: (versions[i], _figures(row, now)) for i, row in computed.items()})
     rows = []
-    for user, placement, grade_state, delivery_state in db.session.execute(queries.interns(course_id)):
-        grade = GradeStatus.none if grade_state is None else GradeStatus(grade_state.value)
-        row = InternRow(user=user, placement=placement, grade=grade,
-                        sync=_sync_status(delivery_state) if grade is GradeStatus.released else None,
-                        coverage=coverage.get(user.id, {}))
-        rows.append(summarise(placement, weeks.get(user.id, {}), row, now))
-    return rows, objectives
+    for r in listed:
+        row = computed.get(r.id)
+        if row is None:
+            row = _row(r, approved=r.approved, submitted=r.submitted, missing=r.missing,
+                       waiting_since=r.waiting_since, hours_logged=r.hours_logged, hours_expected=r.hours_expected,
+                       kept_coverage=r.coverage)
+        rows.append(row)
+    return Cohort(rows, objectives, len(computed))
 
 
 # --- sorting and filtering, on the rows already built -----------------------------------------

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from portfolio import lms
 from portfolio.cohort import summary
 from portfolio.cohort.export import cohort_csv
 from portfolio.db import db, utcnow
 from portfolio.errors import ensure
+from portfolio.extensions import current_translations
 from portfolio.lms import DeliveryDeferred, DeliveryRefused
 from portfolio.people import operations
 from portfolio.people.access import load_membership
@@ -44,12 +46,34 @@ def _view_state(objective_ids: set[int]) -> dict:
 
 
 def _rows(course_id: int, now):
-    rows, objectives = summary.cohort(course_id, now)
+    rows, objectives, refreshed = summary.cohort(course_id, now)
+    if refreshed:  # keep the figures just computed for the next view
+        db.session.commit()
     ids = {o.id for o in objectives}
     state = _view_state(ids)
     shown = summary.arrange(rows, text=state["q"], status=state["status"], sort=state["sort"],
                             descending=state["dir"] == "desc", objective_ids=ids)
     return rows, shown, objectives, state
+
+
+def _heat(rows, objectives) -> list[list[tuple[int, int, Markup]]]:
+    """The heatmap's cells per row: (tasks, shade 0–3, the words a screen reader says), each
+    label built once per objective and count rather than once per cell."""
+    translations = current_translations()
+    labels: dict[tuple[int, int], Markup] = {}
+    cells = []
+    for row in rows:
+        line = []
+        for o in objectives:
+            n = row.coverage.get(o.id, 0)
+            if (o.id, n) not in labels:
+                labels[o.id, n] = Markup(translations.ungettext(
+                    "task for %(code)s, target %(target)s", "tasks for %(code)s, target %(target)s", n,
+                )) % {"code": o.code, "target": o.target}
+            level = 0 if n == 0 else (1 if n * 2 < o.target else (2 if n < o.target else 3))
+            line.append((n, level, labels[o.id, n]))
+        cells.append(line)
+    return cells
 
 
 @bp.get("/c/<int:course_id>/cohort")
@@ -60,9 +84,10 @@ def dashboard(course_id: int):
     pages = max(1, -(-len(shown) // PER_PAGE))
     state["page"] = min(max(state["page"], 1), pages)
     first = (state["page"] - 1) * PER_PAGE
+    page = shown[first:first + PER_PAGE]
     return render_template(
         "cohort/cohort_show.html", course=membership.course, membership=membership,
-        rows=shown[first:first + PER_PAGE], matching=len(shown), total=len(rows), pages=pages, first=first,
+        rows=page, heat=_heat(page, objectives), matching=len(shown), total=len(rows), pages=pages, first=first,
         objectives=objectives, state=state, now=now, filters=summary.FILTERS,
         grade_labels=summary.GRADE_LABELS, sync_labels=summary.SYNC_LABELS,
         roster_supported=lms.current().roster_supported(membership.course))

@@ -10,15 +10,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from babel.dates import get_datetime_format
 from flask import render_template
 from flask_babel import force_locale, format_date, format_time, get_locale
-from sqlalchemy.dialects import postgresql, sqlite
 
-from portfolio.db import db, utcnow
+from portfolio.db import db, upsert_insert, utcnow
 from portfolio.extensions import normalise_locale
 from portfolio.notify.models import OutboxMessage, OutboxState
 from portfolio.people.models import Course, User
 
 KINDS = {"invitation", "sign_in_link", "entry_submitted", "decision", "digest", "reminder"}
-_INSERT = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 
 def zone_of(name: str | None) -> ZoneInfo:
@@ -62,7 +60,7 @@ def queue_mail(kind: str, *, to: User, course: Course | None, context: dict, ded
     subject, text, html = render_mail(kind, context, locale=locale, timezone=to.effective_timezone)
     # INSERT … ON CONFLICT DO NOTHING: a duplicate is skipped without an error or a savepoint,
     # even when two transactions queue the same key at the same moment.
-    insert = _INSERT[db.session.get_bind().dialect.name](OutboxMessage)
+    insert = upsert_insert(OutboxMessage, db.session.get_bind().dialect.name)
     statement = insert.values(
         kind=kind, dedupe_key=dedupe_key, course_id=course.id if course else None, recipient_id=to.id,
         recipient=address, subject=subject, body_text=text, body_html=html, locale=locale,

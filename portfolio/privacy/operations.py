@@ -36,6 +36,7 @@ from flask_babel import gettext as _
 
 from portfolio.audit.models import AuditEvent
 from portfolio.audit.operations import allow_maintenance, record_event
+from portfolio.cohort import standing
 from portfolio.db import db, utcnow
 from portfolio.errors import InvalidTransition, ensure
 from portfolio.evidence import storage
@@ -308,7 +309,10 @@ COVERAGE: dict[str, tuple[str, Callable[[Bundle], list[dict]]]] = {
     "privacy_acknowledgement": ("privacy_acknowledgements", _export_acknowledgements),
 }
 # Tables pointing at a user that an export leaves out on purpose, each with the reason.
-EXCLUDED: dict[str, str] = {}
+EXCLUDED: dict[str, str] = {
+    "intern_standing": "counts computed from the entries and the placement, which the export carries; "
+                       "erasure and retention clear them",
+}
 
 
 def person_document(user: User, course_ids: set[int] | None = None) -> tuple[dict, dict[str, Path]]:
@@ -524,6 +528,7 @@ def erase_person(user: User, *, by: Membership | None = None, via: str = "web", 
     entry_ids = list(db.session.scalars(sa.select(Entry.id).where(Entry.intern_id == uid)))
     counts["entries"] = _delete_entries(entry_ids)
     counts["placements"] = db.session.execute(sa.delete(Placement).where(Placement.intern_id == uid)).rowcount
+    standing.forget(db.session.connection(), intern_id=uid)
     _delete_supervisions(list(db.session.scalars(sa.select(Supervision.id).where(Supervision.intern_id == uid))))
     _delete_exports(list(db.session.scalars(sa.select(Export.id).where(Export.intern_id == uid))))
     db.session.execute(sa.delete(ExportJob).where(sa.or_(ExportJob.intern_id == uid, ExportJob.requested_by_id == uid)))
@@ -692,6 +697,7 @@ def purge_course(course: Course, *, via: str = "cli") -> dict:
     counts = {"people": len(members)}
     counts["entries"] = _delete_entries(list(db.session.scalars(sa.select(Entry.id).where(Entry.course_id == cid))))
     counts["placements"] = db.session.execute(sa.delete(Placement).where(Placement.course_id == cid)).rowcount
+    standing.forget(db.session.connection(), course_id=cid)
     _delete_supervisions(list(db.session.scalars(sa.select(Supervision.id).where(Supervision.course_id == cid))))
     _delete_grades(list(db.session.scalars(sa.select(Grade.id).where(Grade.course_id == cid))))
     _drop_rendered_files({cid})

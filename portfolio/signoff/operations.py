@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 
 from portfolio.audit.operations import record_event
+from portfolio.cohort import standing
 from portfolio.db import db, utcnow
 from portfolio.errors import Conflict, InvalidTransition, ensure
 from portfolio.evidence.models import Evidence
@@ -259,6 +260,7 @@ def decide(entry: Entry, kind: DecisionKind, *, by: Membership, shown_hash: str,
     )
     if moved.rowcount != 1:
         raise _already_decided(entry) or Conflict()
+    standing.touch(db.session.connection(), [(entry.course_id, entry.intern_id)])
     db.session.refresh(entry)
     record_event(f"entry.{new_state.value}", actor=by.user, course=by.course, subject=entry, via=via,
                  revision=entry.revision, content_hash=decision.content_hash, corrections=corrections)

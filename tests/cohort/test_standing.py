@@ -1,0 +1,137 @@
+"""The dashboard keeps each intern's figures between views: every way the journal or the
+placement changes makes them out of date, a new week does too, and a result computed
+from a journal that changed meanwhile is never kept."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from types import SimpleNamespace
+
+import pytest
+import sqlalchemy as sa
+
+from portfolio.cohort import standing, summary
+from portfolio.cohort.models import InternStanding
+from portfolio.db import db, utcnow
+from portfolio.journal.models import Entry, EntryState, Task
+from portfolio.people.models import Membership, Role, User
+from portfolio.placements.models import Placement
+from tests.cohort.conftest import ZONE, this_monday, weeks_ago
+
+
+@pytest.fixture
+def world(app, make_member, make_objective, make_placement, make_entry):
+    ana = make_member(Role.intern, name="Ana Silva")
+    course_id = ana.course_id
+    ben = make_member(Role.intern, course_id=course_id, name="Ben Okoro")
+    advisor = make_member(Role.advisor, course_id=course_id)
+    objective = make_objective(course_id, code="COM", target=3)
+    for member in (ana, ben):
+        make_placement(member, start=weeks_ago(3), end=this_monday() + timedelta(weeks=4), timezone=ZONE,
+                       hours_per_week="10")
+    waiting = make_entry(ana, week_start=weeks_ago(2), state=EntryState.submitted, tasks=[("Wrote", "4", [objective])])
+    return SimpleNamespace(course=course_id, ana=ana, ben=ben, advisor=advisor, objective=objective, waiting=waiting)
+
+
+def view(app, course_id: int, now=None) -> tuple[int, dict[int, summary.InternRow]]:
+    """One dashboard read, committed as the page commits it: (interns computed, rows by id)."""
+    from portfolio.journal import progress
+    from portfolio.journal.queries import entries_of_intern
+    from portfolio.placements.operations import placement_of
+
+    with app.test_request_context():
+        result = summary.cohort(course_id, now)
+        db.session.commit()
+        for row in result.rows:  # kept or computed, the figures are the journal page's
+            entries = list(db.session.scalars(entries_of_intern(course_id, row.user.id)))
+            expected = progress.compute(placement_of(course_id, row.user.id), entries, [], now=now)
+            assert (row.approved, row.submitted, row.missing, row.hours_logged, row.hours_expected) == (
+                expected.count(progress.WeekStatus.approved), expected.count(progress.WeekStatus.submitted),
+                len(expected.missing), expected.hours_logged, expected.hours_expected_to_date), row.name
+        return result.refreshed, {r.user.id: r for r in result.rows}
+
+
+def test_a_view_computes_only_the_interns_whose_journal_changed(app, world, make_entry):
+    assert view(app, world.course)[0] == 2
+    refreshed, rows = view(app, world.course)
+    assert refreshed == 0 and rows[world.ana.user_id].submitted == 1 and rows[world.ana.user_id].coverage == {
+        world.objective: 1}
+    make_entry(world.ben, week_start=weeks_ago(1), state=EntryState.submitted, tasks=[("Met", "6", [])])
+    refreshed, rows = view(app, world.course)
+    assert refreshed == 1 and rows[world.ben.user_id].submitted == 1
+    assert rows[world.ben.user_id].hours_logged == Decimal(6)
+
+
+def test_a_decision_changes_the_figures(app, world):
+    from portfolio.signoff.models import DecisionKind
+    from portfolio.signoff.operations import content_hash, decide
+
+    view(app, world.course)
+    with app.app_context():
+        entry = db.session.get(Entry, world.waiting)
+        advisor = db.session.get(Membership, world.advisor.membership_id)
+        decide(entry, DecisionKind.approved, by=advisor, shown_hash=content_hash(entry), via="web")
+        db.session.commit()
+    refreshed, rows = view(app, world.course)
+    assert refreshed == 1
+    assert (rows[world.ana.user_id].approved, rows[world.ana.user_id].submitted) == (1, 0)
+    assert rows[world.ana.user_id].waiting_since is None
+
+
+def test_a_changed_task_or_placement_changes_the_figures(app, world):
+    view(app, world.course)
+    with app.app_context():  # only the task changes: its objectives and hours
+        task = db.session.scalar(sa.select(Task).where(Task.entry_id == world.waiting))
+        task.objectives = []
+        task.hours = Decimal("7.5")
+        db.session.commit()
+    refreshed, rows = view(app, world.course)
+    assert refreshed == 1
+    assert rows[world.ana.user_id].coverage == {} and rows[world.ana.user_id].hours_logged == Decimal("7.5")
+    with app.app_context():
+        placement = db.session.scalar(sa.select(Placement).where(Placement.intern_id == world.ben.user_id))
+        placement.hours_per_week = Decimal(20)
+        db.session.commit()
+    refreshed, rows = view(app, world.course)
+    assert refreshed == 1 and rows[world.ben.user_id].hours_expected == Decimal(80)
+
+
+def test_a_new_week_makes_every_placement_count_again(app, world):
+    _, before = view(app, world.course)
+    next_week = utcnow() + timedelta(days=7)
+    refreshed, after = view(app, world.course, now=next_week)
+    assert refreshed == 2
+    assert after[world.ben.user_id].missing == before[world.ben.user_id].missing + 1
+    assert after[world.ben.user_id].hours_expected == before[world.ben.user_id].hours_expected + 10
+    assert view(app, world.course, now=next_week)[0] == 0
+
+
+def test_figures_from_a_journal_that_changed_meanwhile_are_not_kept(app, world):
+    view(app, world.course)
+    with app.app_context():
+        connection = db.session.connection()
+        read = db.session.scalar(sa.select(InternStanding.version).where(
+            InternStanding.intern_id == world.ana.user_id))
+        standing.touch(connection, [(world.course, world.ana.user_id)])  # a write commits in between
+        stale = dict(valid_until=None, approved=99, submitted=0, missing=0, waiting_since=None,
+                     hours_logged=Decimal(0), hours_expected=Decimal(0), coverage={})
+        standing.store(connection, world.course, {world.ana.user_id: (read, stale)})
+        db.session.commit()
+        row = db.session.get(InternStanding, (world.course, world.ana.user_id))
+        assert row.approved != 99 and row.computed_version != row.version
+    refreshed, rows = view(app, world.course)
+    assert refreshed == 1 and rows[world.ana.user_id].approved == 0
+
+
+def test_erasure_clears_the_kept_figures(app, world):
+    from portfolio.privacy.operations import erase_person
+
+    view(app, world.course)
+    with app.app_context():
+        erase_person(db.session.get(User, world.ana.user_id), via="cli")
+        db.session.commit()
+        row = db.session.get(InternStanding, (world.course, world.ana.user_id))
+        assert (row.submitted, row.hours_logged, row.coverage, row.computed_version) == (0, 0, {}, None)
+    refreshed, rows = view(app, world.course)
+    assert refreshed == 1 and rows[world.ana.user_id].submitted == 0
