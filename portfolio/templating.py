@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_time
-from flask import Flask
-from flask_babel import get_locale, lazy_gettext as _l
+from flask import Flask, g
+from flask_babel import format_date as babel_format_date, format_number, get_locale, lazy_gettext as _l
 
 from portfolio.db import utcnow
 from portfolio.journal.progress import WeekStatus
@@ -38,6 +38,30 @@ def init_app(app: Flask) -> None:
         week_deadline=week_deadline,
         time_in=time_in,
     )
+    # A list of a hundred interns repeats the same dates and hours many times.
+    app.jinja_env.filters.update(dateformat=remembered(babel_format_date), numberformat=remembered(format_number))
+
+
+def remembered(format_function):
+    """``format_function`` (a Flask-Babel formatter that depends on the locale only),
+    answering a value it already formatted in this request and locale from memory."""
+
+    def formatted(value, *args):
+        state = g.get("_flask_babel") if g else None
+        locale = getattr(state, "babel_locale", None)
+        if locale is None:  # outside a request, or before the locale is known
+            return format_function(value, *args)
+        memory = getattr(state, "portfolio_formatted", None)
+        if memory is None or memory[0] is not locale:  # force_locale puts a new locale in place
+            memory = state.portfolio_formatted = (locale, {})
+        key = (format_function, type(value), value, args)
+        try:
+            return memory[1][key]
+        except KeyError:
+            result = memory[1][key] = format_function(value, *args)
+            return result
+
+    return formatted
 
 
 def week_deadline(week_start: date, tz_name: str) -> datetime:
