@@ -4,10 +4,15 @@ operation, commits and redirects; a form that fails keeps everything typed."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
+from functools import lru_cache
 
 import sqlalchemy as sa
+from babel.dates import format_date
+from babel.numbers import format_decimal
 from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import get_locale, gettext as _
+from markupsafe import Markup
 
 from portfolio.db import db
 from portfolio.errors import ensure
@@ -17,7 +22,7 @@ from portfolio.notify.delivery import kick
 from portfolio.signoff import notifications as signoff_mail
 from portfolio.signoff.operations import content_hash
 from portfolio.journal.models import Entry
-from portfolio.journal.queries import entries_of_intern, newest_entry, revisions_of_week
+from portfolio.journal.queries import active_objective_rows, newest_entry, revision_rows, revisions_of_week
 from portfolio.journal.weeks import parse_week
 from portfolio.objectives.models import Objective
 from portfolio.people.access import load_membership
@@ -54,11 +59,54 @@ def course_objectives(course_id: int, include: set[int] = frozenset()) -> list[O
 
 def _progress_for(membership_course_id: int, intern_id: int):
     placement = placement_of(membership_course_id, intern_id)
-    entries = list(db.session.scalars(entries_of_intern(membership_course_id, intern_id)))
-    objectives = list(db.session.scalars(
-        sa.select(Objective).where(Objective.course_id == membership_course_id, Objective.retired_at.is_(None))
-        .order_by(Objective.position, Objective.code)))
-    return placement, progress.compute(placement, entries, objectives)
+    objectives = db.session.connection().execute(active_objective_rows(), {"course_id": membership_course_id}).all()
+    revisions = []
+    if placement is not None:
+        revisions = progress.revisions_from_rows(db.session.connection().execute(
+            revision_rows(), {"course_id": membership_course_id, "intern_id": intern_id}).all())
+    return placement, progress.compute_from_revisions(placement, revisions, objectives)
+
+
+_SLOT = 987654321  # stands in for one argument of a URL built once for many rows
+
+
+def _url_for_each(endpoint: str, key: str, **values):
+    """``url_for`` for many values of one argument (an id or a date, which need no quoting):
+    the URL is built once and each value put in the slot it leaves, the last one in the URL."""
+    head, _slot, tail = url_for(endpoint, **values, **{key: _SLOT}).rpartition(str(_SLOT))
+    return lambda value: f"{head}{value}{tail}"
+
+
+@lru_cache(maxsize=4096)
+def _week_label(pattern: str, locale: str, start: date) -> Markup:
+    """"Week of <date>" as ``pattern`` (the translation) and the locale write it: a pure
+    function of the three, and the same Mondays come back on every visit."""
+    return Markup(pattern) % {"date": format_date(start, "medium", locale=locale)}
+
+
+@lru_cache(maxsize=1024)
+def _hours_label(pattern: str, locale: str, hours: Decimal) -> Markup:
+    return Markup(pattern) % {"hours": format_decimal(hours, locale=locale)}
+
+
+def _timeline(course_id: int, weeks: list[progress.Week], *, own: bool) -> list[tuple]:
+    """Per week: (week, label, link or None, hours or None). Formatted here, once per page,
+    rather than through a date filter, two translations and a URL lookup per row of the template."""
+    locale = str(get_locale())
+    week_label, hours_label = _("Week of %(date)s"), _("%(hours)s h")
+    week_url = _url_for_each(".week", "week", course_id=course_id)
+    entry_url = _url_for_each(".show", "entry_id", course_id=course_id)
+    rows = []
+    for week in weeks:
+        if own:
+            href = week_url(week.start.isoformat())
+        elif week.entry is not None:
+            href = entry_url(week.entry.id)
+        else:
+            href = None
+        hours = _hours_label(hours_label, locale, week.hours) if week.entry is not None else None
+        rows.append((week, _week_label(week_label, locale, week.start), href, hours))
+    return rows
 
 
 # --- the intern's home and the advisor's view of it -------------------------------------
@@ -71,7 +119,8 @@ def home(course_id: int):
         return redirect(url_for("placements.index", course_id=course_id))
     placement, summary = _progress_for(course_id, membership.user_id)
     return render_template("journal/journal_home.html", course=membership.course, membership=membership,
-                           intern=membership.user, placement=placement, progress=summary, own=True)
+                           intern=membership.user, placement=placement, progress=summary, own=True,
+                           timeline=_timeline(course_id, summary.weeks, own=True))
 
 
 @bp.get("/c/<int:course_id>/interns/<int:intern_id>/journal")
@@ -82,7 +131,8 @@ def intern(course_id: int, intern_id: int):
         Membership.course_id == course_id, Membership.user_id == intern_id, Membership.role == Role.intern)) or abort(404)
     placement, summary = _progress_for(course_id, intern_id)
     return render_template("journal/journal_home.html", course=membership.course, membership=membership,
-                           intern=intern_membership.user, placement=placement, progress=summary, own=False)
+                           intern=intern_membership.user, placement=placement, progress=summary, own=False,
+                           timeline=_timeline(course_id, summary.weeks, own=False))
 
 
 # --- writing a week -------------------------------------------------------------------------
