@@ -30,6 +30,7 @@ from portfolio.cohort import queries, standing
 from portfolio.db import db, utcnow
 from portfolio.grading.models import DeliveryState
 from portfolio.journal.models import EntryState
+from portfolio.journal import progress
 from portfolio.journal.progress import WeekStatus
 from portfolio.journal.weeks import current_week, placement_weeks, week_bounds
 from portfolio.objectives.models import Objective
@@ -129,13 +130,10 @@ class InternRow:
 
 
 def week_status(live: LiveWeek | None, start: date, this_week: date) -> WeekStatus:
-    """The rule of ``progress.compute``, over a week's aggregate instead of its rows."""
+    """The rule of ``progress.week_status``, over a week's aggregate."""
     if live is None:
-        return WeekStatus.missing if start < this_week else WeekStatus.open
-    status = WeekStatus(live.state.value)
-    if status is WeekStatus.draft and start < this_week and not live.ever_approved and not live.has_content:
-        return WeekStatus.missing
-    return status
+        return progress.week_status(None, False, False, start, this_week)
+    return progress.week_status(live.state, live.has_content, live.ever_approved, start, this_week)
 
 
 def _sync_status(state: DeliveryState | None) -> SyncStatus | None:

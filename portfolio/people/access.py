@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from flask import abort, g
 from flask_login import current_user
+from sqlalchemy.orm import joinedload
 
 from portfolio.db import db
 from portfolio.people.models import Course, Membership
@@ -15,7 +16,8 @@ def load_membership(course_id: int) -> Membership:
     """The current person's membership in the course, else 404 (or 401 when signed out)."""
     if not current_user.is_authenticated:
         abort(401, description="Your session has ended. Open the tool again from your course in the LMS.")
-    membership = db.session.scalar(membership_of(current_user.id, course_id))
+    # Every page shows the course: it comes with the membership, not in a query of its own.
+    membership = db.session.scalar(membership_of(current_user.id, course_id).options(joinedload(Membership.course)))
     if membership is None:
         abort(404)
     g.membership = membership
