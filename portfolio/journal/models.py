@@ -50,8 +50,9 @@ class Entry(Base):
     created_at: Mapped[timestamp]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    # Position, then id: the order the review queue reads too, and the content hash covers.
     tasks: Mapped[list[Task]] = relationship(
-        back_populates="entry", cascade="all, delete-orphan", order_by="Task.position"
+        back_populates="entry", cascade="all, delete-orphan", order_by="(Task.position, Task.id)"
     )
     intern: Mapped[User] = relationship(foreign_keys=[intern_id])
     decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])

@@ -8,17 +8,16 @@ from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import format_date, format_datetime, format_number, gettext as _
 from flask_login import current_user, login_user
-from sqlalchemy.orm import selectinload
 
 from portfolio.db import db
 from portfolio.errors import DomainError, ensure
-from portfolio.journal.models import Entry, EntryState, Task
+from portfolio.journal.models import Entry
 from portfolio.notify.delivery import kick
 from portfolio.people.access import load_membership
 from portfolio.people.models import Membership, Role, User
-from portfolio.signoff import notifications, operations
+from portfolio.signoff import notifications, operations, queries
 from portfolio.signoff.forms import InviteForm, NewLinkForm, SignInForm
 from portfolio.signoff.models import DecisionKind, SignInLink
 
@@ -151,26 +150,24 @@ def request_link():
 # --- the review queue and decisions -------------------------------------------------------------
 
 
-def _waiting(membership: Membership) -> list[Entry]:
-    """Submitted weeks of the person's interns (a supervisor's, or all for advisors), oldest first."""
-    stmt = (sa.select(Entry).where(Entry.course_id == membership.course_id, Entry.state == EntryState.submitted)
-            .options(selectinload(Entry.tasks).selectinload(Task.objectives), selectinload(Entry.intern),
-                     selectinload(Entry.evidence))
-            .order_by(Entry.submitted_at, Entry.id))
-    if membership.role is Role.supervisor:
-        stmt = stmt.where(Entry.intern_id.in_(membership.supervised_intern_ids or {-1}))
-    return list(db.session.scalars(stmt))
-
-
 @bp.get("/c/<int:course_id>/review")
 def queue(course_id: int):
     membership = load_membership(course_id)
     ensure(membership.role in (Role.supervisor, Role.advisor, Role.admin))
-    entries = _waiting(membership)
+    entries = queries.waiting_weeks(membership)
     interns = [s.intern for s in membership.supervisions] if membership.role is Role.supervisor else []
-    hashes = {e.id: operations.content_hash(e, e.evidence) for e in entries}
     return render_template("signoff/review_queue.html", course=membership.course, membership=membership,
-                           entries=entries, interns=interns, hashes=hashes)
+                           entries=entries, interns=interns, **_queue_texts(entries))
+
+
+def _queue_texts(weeks: list[queries.WaitingWeek]) -> dict[str, dict]:
+    """Hours, weeks and times as the ``numberformat``, ``dateformat("medium")`` and
+    ``datetimeformat("short")`` filters show them, each distinct value formatted once:
+    the queue repeats the same few on every week and task."""
+    hours = {week.hours for week in weeks} | {task.hours for week in weeks for task in week.tasks}
+    return {"number": {value: format_number(value) for value in hours},
+            "week_date": {day: format_date(day, "medium") for day in {week.week_start for week in weeks}},
+            "moment": {when: format_datetime(when, "short") for when in {week.submitted_at for week in weeks}}}
 
 
 def _hours(prefix: str, entry: Entry) -> dict[int, Decimal]:
