@@ -7,7 +7,8 @@ supervisor per five interns, a handful of advisors, a two-criterion rubric.
 
 The rows go in by bulk INSERT with ids chosen here (then the sequences are moved past
 them): a year of 2,000 interns is about a million rows, which the ORM one by one would
-take an hour to write.
+take an hour to write. The dashboard's figures are then computed once, as the scheduler
+keeps them in a deployment (``cohort.refresh``).
 """
 
 from __future__ import annotations
@@ -180,6 +181,10 @@ def build(app, interns: int = 2000, advisors: int = 10, seed: int = 7, log=print
             db.session.flush()
             criteria[criterion.id] = [level.id for level in criterion.levels]
         db.session.commit()
+        # What the scheduler does every ten minutes in a deployment: the dashboard's figures.
+        from portfolio.jobs import refresh_cohorts
+
+        refresh_cohorts()
         return Cohort(course_id=course_id, interns=intern_ids, supervisors=supervisor_ids, advisors=advisor_ids,
                       supervisor_of=supervisor_of, objectives=objectives, free_weeks=free_weeks, criteria=criteria)
 

@@ -166,13 +166,17 @@ def celery_settings(config: dict) -> dict:
 
 
 def beat_schedule(config: dict) -> dict:
-    """The periodic work: outbox sweeps every minute, reminders hourly, rosters and retention daily."""
+    """The periodic work: outbox sweeps every minute, the dashboard's figures every ten
+    minutes, reminders hourly, rosters and retention daily."""
     sweep = float(config.get("OUTBOX_SWEEP_SECONDS", 60))
     return {
         "grades: send due scores": {"task": TASK, "schedule": sweep, "args": ("grading.deliver",),
                                     "options": {"expires": sweep}},
         "mail: send due messages": {"task": TASK, "schedule": sweep, "args": ("notify.deliver",),
                                     "options": {"expires": sweep}},
+        "cohort: keep every intern's figures current": {
+            "task": TASK, "schedule": crontab(minute="*/10"), "args": ("cohort.refresh",),
+            "options": {"expires": 600}},
         "mail: reminders and digests": {"task": TASK, "schedule": crontab(minute=5), "args": ("notify.reminders",)},
         "rosters: sync from the LMS": {"task": TASK, "schedule": crontab(minute=30, hour=3),
                                        "args": ("people.sync_rosters",)},
@@ -294,6 +298,23 @@ def queue_reminders() -> None:
         send_digests()
         db.session.commit()
     deliver_due()
+
+
+@register("cohort.refresh")
+def refresh_cohorts() -> None:
+    """Compute the dashboard's figures of every intern whose journal changed or whose week
+    turned since they were last computed, so that no advisor waits for a whole cohort."""
+    import sqlalchemy as sa
+
+    from portfolio.cohort import summary
+    from portfolio.db import db
+    from portfolio.people.models import Course
+
+    for course_id in db.session.scalars(sa.select(Course.id).order_by(Course.id)).all():
+        if summary.cohort(course_id).refreshed:
+            db.session.commit()
+        else:
+            db.session.rollback()
 
 
 @register("people.sync_rosters")

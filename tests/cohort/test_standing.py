@@ -135,3 +135,16 @@ def test_erasure_clears_the_kept_figures(app, world):
         assert (row.submitted, row.hours_logged, row.coverage, row.computed_version) == (0, 0, {}, None)
     refreshed, rows = view(app, world.course)
     assert refreshed == 1 and rows[world.ana.user_id].submitted == 0
+
+
+def test_the_scheduler_keeps_the_figures_current(app, world, make_entry):
+    from portfolio import jobs
+
+    with app.app_context():
+        jobs.refresh_cohorts()
+    assert view(app, world.course)[0] == 0  # the advisor computes nothing
+    make_entry(world.ben, week_start=weeks_ago(1), state=EntryState.submitted, tasks=[("Met", "6", [])])
+    with app.app_context():
+        jobs.refresh_cohorts()
+    refreshed, rows = view(app, world.course)
+    assert refreshed == 0 and rows[world.ben.user_id].submitted == 1

@@ -43,6 +43,7 @@ def test_the_schedule_sweeps_the_outboxes_every_minute_reminds_hourly_and_syncs_
     schedule = {entry["args"][0]: entry["schedule"] for entry in jobs.beat_schedule({}).values()}
     assert schedule["grading.deliver"] == schedule["notify.deliver"] == 60
     assert schedule["notify.reminders"] == crontab(minute=5)
+    assert schedule["cohort.refresh"] == crontab(minute="*/10")
     assert schedule["people.sync_rosters"] == crontab(minute=30, hour=3)
     assert set(schedule) <= set(jobs._registry)
 
