@@ -311,7 +311,7 @@ def refresh_cohorts() -> None:
     from portfolio.people.models import Course
 
     for course_id in db.session.scalars(sa.select(Course.id).order_by(Course.id)).all():
-        if summary.cohort(course_id).refreshed:
+        if summary.refresh(course_id):
             db.session.commit()
         else:
             db.session.rollback()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from portfolio.cohort.models import InternStanding
-from portfolio.grading.models import Grade, ScoreDelivery
+from portfolio.grading.models import DeliveryState, Grade, GradeState, ScoreDelivery
 from portfolio.journal.models import Entry, EntryState, Task, task_objective
 from portfolio.objectives.models import Objective
 from portfolio.people.models import Membership, Role, User
@@ -42,6 +42,74 @@ def interns(course_id: int) -> sa.Select:
         .where(Membership.course_id == course_id, Membership.role == Role.intern)
         .order_by(User.id)
     )
+
+
+def stale(course_id: int, now) -> sa.Select:
+    """``interns`` narrowed to those whose kept figures are missing or out of date."""
+    return interns(course_id).where(sa.or_(
+        InternStanding.computed_version.is_(None), InternStanding.computed_version != InternStanding.version,
+        InternStanding.valid_until <= now))
+
+
+# --- what the dashboard lists: filtered, sorted and paged in the database ---------------------
+
+# ``User.display_name``: the name, else the email, else "Participant <id>".
+DISPLAY_NAME = sa.func.coalesce(sa.func.nullif(User.name, ""), sa.func.nullif(User.email, ""),
+                                sa.literal("Participant ") + sa.cast(User.id, sa.String))
+_released = Grade.state == GradeState.released
+
+FILTERS = {
+    "waiting": InternStanding.waiting_since.is_not(None),
+    "missing": InternStanding.missing > 0,
+    "never_launched": User.last_seen_at.is_(None),
+    "not_graded": Grade.id.is_(None),
+    "sync_failed": sa.and_(_released, ScoreDelivery.state == DeliveryState.failed),
+}
+
+SORTS = {
+    "name": sa.func.lower(DISPLAY_NAME),
+    "placement": sa.func.lower(Placement.host_organisation),
+    "dates": Placement.start_date,
+    "approved": sa.func.coalesce(InternStanding.approved, 0),
+    "submitted": sa.func.coalesce(InternStanding.submitted, 0),
+    "missing": sa.func.coalesce(InternStanding.missing, 0),
+    "waiting": InternStanding.waiting_since,  # ascending: the longest wait first
+    "hours": sa.case((Placement.id.is_not(None), InternStanding.hours_logged - InternStanding.hours_expected)),
+    "grade": sa.case((_released, 2), (Grade.id.is_not(None), 1), else_=0),
+}
+
+
+def sort_column(name: str, objective_ids: set[int]):
+    """The column a sort name stands for (an objective's: ``objective-<id>``), else None."""
+    if name in SORTS:
+        return SORTS[name]
+    if name.startswith("objective-") and name.removeprefix("objective-").isdigit():
+        objective_id = int(name.removeprefix("objective-"))
+        if objective_id in objective_ids:
+            return sa.func.coalesce(InternStanding.coverage[str(objective_id)].as_integer(), 0)
+    return None
+
+
+def matching(course_id: int, text: str = "", status: str = "") -> sa.Select:
+    """``interns`` narrowed by the search text (in the name or the email) and a status filter."""
+    stmt = interns(course_id)
+    if text:
+        needle = text.lower()
+        stmt = stmt.where(sa.or_(sa.func.lower(DISPLAY_NAME).contains(needle, autoescape=True),
+                                 sa.func.lower(sa.func.coalesce(User.email, "")).contains(needle, autoescape=True)))
+    if status in FILTERS:
+        stmt = stmt.where(FILTERS[status])
+    return stmt
+
+
+def arranged(stmt: sa.Select, column, descending: bool) -> sa.Select:
+    """Sorted by ``column``; rows without a value come last either way, and ties keep name order."""
+    return stmt.order_by(None).order_by(column.is_(None), column.desc() if descending else column.asc(),
+                                        SORTS["name"], User.id)
+
+
+def count(stmt: sa.Select) -> sa.Select:
+    return sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
 
 
 def _narrowed(intern_ids: set[int] | None) -> list:

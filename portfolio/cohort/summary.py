@@ -169,15 +169,64 @@ def summarise(placement: Place | None, weeks: dict[date, LiveWeek], row: InternR
     return row
 
 
-class Cohort(NamedTuple):
+class Listing(NamedTuple):
     rows: list[InternRow]
-    objectives: list[Objective]
-    refreshed: int  # interns whose figures were computed (and stored) by this call: commit if any
+    matching: int  # interns the search and the filter keep, over every page
+    total: int  # interns of the course
 
 
 def _is_current(listed, now: datetime) -> bool:
     return (listed.computed_version is not None and listed.computed_version == listed.version
             and (listed.valid_until is None or now < listed.valid_until))
+
+
+def refresh(course_id: int, now: datetime | None = None) -> int:
+    """Compute and store the figures of the course's interns whose kept figures are missing
+    or out of date (four statements, however many); returns how many, for the caller to
+    commit when there were any."""
+    now = now or utcnow()
+    stale = db.session.connection().execute(queries.stale(course_id, now)).all()  # the versions, read first
+    if not stale:
+        return 0
+    computed = _compute(course_id, stale, now)
+    versions = {r.id: r.version or 0 for r in stale}
+    standing.store(db.session.connection(), course_id,
+                   {i: (versions[i], _figures(row, now)) for i, row in computed.items()})
+    return len(computed)
+
+
+def objectives_of(course_id: int) -> list[Objective]:
+    return list(db.session.scalars(queries.active_objectives(course_id)))
+
+
+def listing(course_id: int, objectives: list[Objective], *, text: str = "", status: str = "", sort: str = "name",
+            descending: bool = False, page: int | None = None, per_page: int = 50) -> Listing:
+    """The interns the search and the filter keep, sorted, with their kept figures (call
+    ``refresh`` first): one page of them when ``page`` is given (a page past the end is the
+    last one), else all. Filtering, sorting and paging happen in the database, so a page
+    reads its fifty rows however large the cohort."""
+    connection = db.session.connection()
+    ids = {o.id for o in objectives}
+    kept = queries.matching(course_id, text, status)
+    column = queries.sort_column(sort, ids)
+    if column is None:
+        column = queries.SORTS["name"]
+    stmt = queries.arranged(kept, column, descending)
+    matching = total = None
+    if page is not None:
+        matching = connection.execute(queries.count(kept)).scalar_one()
+        total = connection.execute(queries.count(queries.interns(course_id))).scalar_one() if (text or status) \
+            else matching
+        last = max(1, -(-matching // per_page))
+        stmt = stmt.limit(per_page).offset((min(max(page, 1), last) - 1) * per_page)
+    rows = [_kept_row(r) for r in connection.execute(stmt)]
+    return Listing(rows, len(rows) if matching is None else matching, len(rows) if total is None else total)
+
+
+def _kept_row(r) -> InternRow:
+    return _row(r, approved=r.approved or 0, submitted=r.submitted or 0, missing=r.missing or 0,
+                waiting_since=r.waiting_since, hours_logged=r.hours_logged or ZERO,
+                hours_expected=r.hours_expected or ZERO, kept_coverage=r.coverage)
 
 
 def _compute(course_id: int, listed: list, now: datetime) -> dict[int, InternRow]:
@@ -248,58 +297,8 @@ def cohort(course_id: int, now: datetime | None = None) -> Cohort:
     return Cohort(rows, objectives, len(computed))
 
 
-# --- sorting and filtering, on the rows already built -----------------------------------------
-
-FILTERS = ("waiting", "missing", "never_launched", "not_graded", "sync_failed")
-
-_GRADE_ORDER = {GradeStatus.none: 0, GradeStatus.draft: 1, GradeStatus.released: 2}
-
-SORT_KEYS = {
-    "name": lambda r: r.name.casefold(),
-    "placement": lambda r: r.placement.host_organisation.casefold() if r.placement else None,
-    "dates": lambda r: r.placement.start_date if r.placement else None,
-    "approved": lambda r: r.approved,
-    "submitted": lambda r: r.submitted,
-    "missing": lambda r: r.missing,
-    # Oldest submission first when ascending: the longest wait comes first.
-    "waiting": lambda r: r.waiting_since,
-    "hours": lambda r: r.hours_logged - r.hours_expected if r.placement else None,
-    "grade": lambda r: _GRADE_ORDER[r.grade],
-}
+FILTERS = tuple(queries.FILTERS)
 
 
-def sort_key(name: str, objective_ids: set[int]):
-    if name in SORT_KEYS:
-        return SORT_KEYS[name]
-    if name.startswith("objective-") and name.removeprefix("objective-").isdigit():
-        objective_id = int(name.removeprefix("objective-"))
-        if objective_id in objective_ids:
-            return lambda r: r.coverage.get(objective_id, 0)
-    return None
-
-
-def keep(row: InternRow, text: str, status: str) -> bool:
-    if text:
-        needle = text.casefold()
-        if needle not in row.name.casefold() and needle not in (row.user.email or "").casefold():
-            return False
-    return {
-        "waiting": lambda: row.waiting_since is not None,
-        "missing": lambda: row.missing > 0,
-        "never_launched": lambda: row.never_launched,
-        "not_graded": lambda: row.grade is GradeStatus.none,
-        "sync_failed": lambda: row.sync is SyncStatus.failed,
-    }.get(status, lambda: True)()
-
-
-def arrange(rows: list[InternRow], *, text: str = "", status: str = "", sort: str = "name",
-            descending: bool = False, objective_ids: set[int] = frozenset()) -> list[InternRow]:
-    """Filter, then sort; rows without a value for the column (no placement…) come last
-    either way, and ties keep name order."""
-    chosen = [r for r in rows if keep(r, text, status)]
-    chosen.sort(key=lambda r: (r.name.casefold(), r.user.id))
-    key = sort_key(sort, objective_ids) or SORT_KEYS["name"]
-    present = [r for r in chosen if key(r) is not None]
-    absent = [r for r in chosen if key(r) is None]
-    present.sort(key=key, reverse=descending)
-    return present + absent
+def sort_known(name: str, objective_ids: set[int]) -> bool:
+    return queries.sort_column(name, objective_ids) is not None

@@ -33,7 +33,7 @@ def _load(course_id: int) -> Membership:
 def _view_state(objective_ids: set[int]) -> dict:
     """What the query string asks for; anything unknown falls back to the default."""
     sort = request.args.get("sort", "name")
-    if summary.sort_key(sort, objective_ids) is None:
+    if not summary.sort_known(sort, objective_ids):
         sort = "name"
     status = request.args.get("status", "")
     return {
@@ -45,15 +45,15 @@ def _view_state(objective_ids: set[int]) -> dict:
     }
 
 
-def _rows(course_id: int, now):
-    rows, objectives, refreshed = summary.cohort(course_id, now)
-    if refreshed:  # keep the figures just computed for the next view
+def _listing(course_id: int, now, page: int | None):
+    if summary.refresh(course_id, now):  # keep the figures just computed for the next view
         db.session.commit()
-    ids = {o.id for o in objectives}
-    state = _view_state(ids)
-    shown = summary.arrange(rows, text=state["q"], status=state["status"], sort=state["sort"],
-                            descending=state["dir"] == "desc", objective_ids=ids)
-    return rows, shown, objectives, state
+    objectives = summary.objectives_of(course_id)
+    state = _view_state({o.id for o in objectives})
+    found = summary.listing(course_id, objectives, text=state["q"], status=state["status"], sort=state["sort"],
+                            descending=state["dir"] == "desc", page=state["page"] if page else None,
+                            per_page=PER_PAGE)
+    return found, objectives, state
 
 
 def _heat(rows, objectives) -> list[list[tuple[int, int, Markup]]]:
@@ -80,14 +80,13 @@ def _heat(rows, objectives) -> list[list[tuple[int, int, Markup]]]:
 def dashboard(course_id: int):
     membership = _load(course_id)
     now = utcnow()
-    rows, shown, objectives, state = _rows(course_id, now)
-    pages = max(1, -(-len(shown) // PER_PAGE))
+    found, objectives, state = _listing(course_id, now, page=True)
+    pages = max(1, -(-found.matching // PER_PAGE))
     state["page"] = min(max(state["page"], 1), pages)
-    first = (state["page"] - 1) * PER_PAGE
-    page = shown[first:first + PER_PAGE]
     return render_template(
         "cohort/cohort_show.html", course=membership.course, membership=membership,
-        rows=page, heat=_heat(page, objectives), matching=len(shown), total=len(rows), pages=pages, first=first,
+        rows=found.rows, heat=_heat(found.rows, objectives), matching=found.matching, total=found.total,
+        pages=pages, first=(state["page"] - 1) * PER_PAGE,
         objectives=objectives, state=state, now=now, filters=summary.FILTERS,
         grade_labels=summary.GRADE_LABELS, sync_labels=summary.SYNC_LABELS,
         roster_supported=lms.current().roster_supported(membership.course))
@@ -97,10 +96,10 @@ def dashboard(course_id: int):
 def export(course_id: int):
     membership = _load(course_id)
     now = utcnow()
-    shown, objectives = _rows(course_id, now)[1:3]
+    found, objectives, _state = _listing(course_id, now, page=False)
     filename = f"cohort-{membership.course.id}-{now:%Y%m%d}.csv"
     # A byte-order mark, so that spreadsheet programs read the names as UTF-8.
-    return Response("\ufeff" + cohort_csv(shown, objectives, now), mimetype="text/csv",
+    return Response("\ufeff" + cohort_csv(found.rows, objectives, now), mimetype="text/csv",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

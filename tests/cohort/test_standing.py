@@ -41,15 +41,16 @@ def view(app, course_id: int, now=None) -> tuple[int, dict[int, summary.InternRo
     from portfolio.placements.operations import placement_of
 
     with app.test_request_context():
-        result = summary.cohort(course_id, now)
+        refreshed = summary.refresh(course_id, now)
         db.session.commit()
-        for row in result.rows:  # kept or computed, the figures are the journal page's
+        rows = summary.listing(course_id, summary.objectives_of(course_id)).rows
+        for row in rows:  # kept or computed, the figures are the journal page's
             entries = list(db.session.scalars(entries_of_intern(course_id, row.user.id)))
             expected = progress.compute(placement_of(course_id, row.user.id), entries, [], now=now)
             assert (row.approved, row.submitted, row.missing, row.hours_logged, row.hours_expected) == (
                 expected.count(progress.WeekStatus.approved), expected.count(progress.WeekStatus.submitted),
                 len(expected.missing), expected.hours_logged, expected.hours_expected_to_date), row.name
-        return result.refreshed, {r.user.id: r for r in result.rows}
+        return refreshed, {r.user.id: r for r in rows}
 
 
 def test_a_view_computes_only_the_interns_whose_journal_changed(app, world, make_entry):
