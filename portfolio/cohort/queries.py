@@ -117,58 +117,53 @@ def _narrowed(intern_ids: set[int] | None) -> list:
     return [] if intern_ids is None else [Entry.intern_id.in_(intern_ids)]
 
 
-def _live_revisions(course_id: int, intern_ids: set[int] | None):
-    """Per intern and week: the newest revision's number, and whether any revision was approved."""
-    return (
+def _live(course_id: int, intern_ids: set[int] | None):
+    """The live (newest) revision of every week, with whether any revision of the week was
+    approved. Window functions rather than a join back on (intern, week, revision), which
+    PostgreSQL estimates at one row and answers with a nested loop over every task."""
+    week = (Entry.intern_id, Entry.week_start)
+    ranked = (
         sa.select(
-            Entry.intern_id, Entry.week_start, sa.func.max(Entry.revision).label("revision"),
-            sa.func.max(sa.case((Entry.state == EntryState.approved, 1), else_=0)).label("ever_approved"),
+            Entry.id, Entry.intern_id, Entry.week_start, Entry.state, Entry.submitted_at,
+            sa.case((Entry.reflection == "", 0), else_=1).label("has_reflection"),
+            sa.func.row_number().over(partition_by=week, order_by=Entry.revision.desc()).label("newest"),
+            sa.func.max(sa.case((Entry.state == EntryState.approved, 1), else_=0))
+            .over(partition_by=week).label("ever_approved"),
         )
         .where(Entry.course_id == course_id, *_narrowed(intern_ids))
-        .group_by(Entry.intern_id, Entry.week_start)
-        .subquery("live")
+        .subquery("ranked")
     )
-
-
-def _joined_to_live(stmt: sa.Select, live) -> sa.Select:
-    return stmt.join(live, sa.and_(live.c.intern_id == Entry.intern_id, live.c.week_start == Entry.week_start,
-                                   live.c.revision == Entry.revision))
+    return ranked
 
 
 def live_weeks(course_id: int, intern_ids: set[int] | None = None) -> sa.Select:
     """One row per intern and week with an entry: the live revision's state, when it was
     submitted, whether it holds anything, its hours, and whether the week was ever approved.
     ``intern_ids`` narrows it to those interns."""
-    live = _live_revisions(course_id, intern_ids)
-    totals = (
-        sa.select(Task.entry_id, sa.func.count(Task.id).label("tasks"),
-                  sa.func.sum(Task.hours, type_=HOURS).label("hours"))
-        .join(Entry, Entry.id == Task.entry_id)
-        .where(Entry.course_id == course_id, *_narrowed(intern_ids))
-        .group_by(Task.entry_id)
-        .subquery("totals")
+    live = _live(course_id, intern_ids)
+    return (
+        sa.select(
+            live.c.intern_id, live.c.week_start, live.c.state, live.c.submitted_at, live.c.has_reflection,
+            live.c.ever_approved, sa.func.count(Task.id).label("tasks"),
+            sa.func.coalesce(sa.func.sum(Task.hours), 0, type_=HOURS).label("hours"),
+        )
+        .outerjoin(Task, Task.entry_id == live.c.id)
+        .where(live.c.newest == 1)
+        .group_by(live.c.id, live.c.intern_id, live.c.week_start, live.c.state, live.c.submitted_at,
+                  live.c.has_reflection, live.c.ever_approved)
     )
-    stmt = sa.select(
-        Entry.intern_id, Entry.week_start, Entry.state, Entry.submitted_at,
-        sa.case((Entry.reflection == "", 0), else_=1).label("has_reflection"),
-        live.c.ever_approved,
-        sa.func.coalesce(totals.c.tasks, 0).label("tasks"),
-        sa.func.coalesce(totals.c.hours, 0, type_=HOURS).label("hours"),
-    )
-    return (_joined_to_live(stmt, live)
-            .outerjoin(totals, totals.c.entry_id == Entry.id)
-            .where(Entry.course_id == course_id, *_narrowed(intern_ids)))
 
 
 def objective_counts(course_id: int, intern_ids: set[int] | None = None) -> sa.Select:
     """(intern id, objective id, tasks) over the live revision of every week."""
-    live = _live_revisions(course_id, intern_ids)
-    stmt = sa.select(Entry.intern_id, task_objective.c.objective_id, sa.func.count(Task.id).label("tasks"))
-    return (_joined_to_live(stmt, live)
-            .join(Task, Task.entry_id == Entry.id)
-            .join(task_objective, task_objective.c.task_id == Task.id)
-            .where(Entry.course_id == course_id, *_narrowed(intern_ids))
-            .group_by(Entry.intern_id, task_objective.c.objective_id))
+    live = _live(course_id, intern_ids)
+    return (
+        sa.select(live.c.intern_id, task_objective.c.objective_id, sa.func.count(Task.id).label("tasks"))
+        .join(Task, Task.entry_id == live.c.id)
+        .join(task_objective, task_objective.c.task_id == Task.id)
+        .where(live.c.newest == 1)
+        .group_by(live.c.intern_id, task_objective.c.objective_id)
+    )
 
 
 def active_objectives(course_id: int) -> sa.Select:
