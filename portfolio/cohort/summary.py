@@ -24,6 +24,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import NamedTuple
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 
 from portfolio.cohort import queries, standing
@@ -37,6 +38,7 @@ from portfolio.objectives.models import Objective
 
 
 ZERO = Decimal(0)
+STORE_PATIENCE_MS = 200  # how long a view waits for writers before it leaves the figures to the next one
 
 
 class GradeStatus(enum.Enum):
@@ -190,8 +192,18 @@ def refresh(course_id: int, now: datetime | None = None) -> int:
         return 0
     computed = _compute(course_id, stale, now)
     versions = {r.id: r.version or 0 for r in stale}
-    standing.store(db.session.connection(), course_id,
-                   {i: (versions[i], _figures(row, now)) for i, row in computed.items()})
+    connection = db.session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    try:
+        with db.session.begin_nested():
+            if postgres:  # never queue behind a writer's lock on a row: another view stores it
+                connection.execute(sa.text(f"SET LOCAL lock_timeout = '{STORE_PATIENCE_MS}ms'"))
+            standing.store(connection, course_id, {i: (versions[i], _figures(row, now)) for i, row in computed.items()})
+    except sa.exc.OperationalError:  # a writer held one of the rows: the kept figures stay as they were
+        return 0
+    finally:
+        if postgres:
+            connection.execute(sa.text("SET LOCAL lock_timeout TO DEFAULT"))
     return len(computed)
 
 

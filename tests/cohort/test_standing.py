@@ -149,3 +149,19 @@ def test_the_scheduler_keeps_the_figures_current(app, world, make_entry):
         jobs.refresh_cohorts()
     refreshed, rows = view(app, world.course)
     assert refreshed == 0 and rows[world.ben.user_id].submitted == 1
+
+
+def test_a_view_that_cannot_store_the_figures_still_answers(app, world, client, login, monkeypatch):
+    """A writer holding an intern's row past the view's patience (PostgreSQL's lock_timeout):
+    the page shows the figures kept so far, and a later view stores the new ones."""
+    def held(*args, **kwargs):
+        raise sa.exc.OperationalError("INSERT INTO intern_standing …", {}, Exception("lock timeout"))
+
+    monkeypatch.setattr(standing, "store", held)
+    with app.test_request_context():
+        assert summary.refresh(world.course) == 0
+        db.session.commit()
+    login(client, world.advisor)
+    assert client.get(f"/c/{world.course}/cohort").status_code == 200
+    monkeypatch.undo()
+    assert view(app, world.course)[0] == 2
