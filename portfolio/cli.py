@@ -6,6 +6,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
+from portfolio.cohort.cli import cohort_cli
 from portfolio.notify.cli import notify_cli
 from portfolio.people.cli import people_cli
 from portfolio.admin.cli import admin_cli
@@ -28,6 +29,7 @@ def check_schema():
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(check_cli)
+    app.cli.add_command(cohort_cli)
     app.cli.add_command(notify_cli)
     app.cli.add_command(people_cli)
     app.cli.add_command(privacy_cli)

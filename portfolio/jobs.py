@@ -304,17 +304,10 @@ def queue_reminders() -> None:
 def refresh_cohorts() -> None:
     """Compute the dashboard's figures of every intern whose journal changed or whose week
     turned since they were last computed, so that no advisor waits for a whole cohort."""
-    import sqlalchemy as sa
-
     from portfolio.cohort import summary
     from portfolio.db import db
-    from portfolio.people.models import Course
 
-    for course_id in db.session.scalars(sa.select(Course.id).order_by(Course.id)).all():
-        if summary.refresh(course_id):
-            db.session.commit()
-        else:
-            db.session.rollback()
+    summary.refresh_all(commit=db.session.commit)
 
 
 @register("people.sync_rosters")

@@ -207,6 +207,20 @@ def refresh(course_id: int, now: datetime | None = None) -> int:
     return len(computed)
 
 
+def refresh_all(commit) -> int:
+    """``refresh`` every course, committing (``commit``) after each that changed; returns
+    how many interns' figures were computed."""
+    from portfolio.people.models import Course
+
+    total = 0
+    for course_id in db.session.scalars(sa.select(Course.id).order_by(Course.id)).all():
+        computed = refresh(course_id)
+        if computed:
+            commit()
+        total += computed
+    return total
+
+
 def objectives_of(course_id: int) -> list[Objective]:
     return list(db.session.scalars(queries.active_objectives(course_id)))
 

@@ -165,3 +165,12 @@ def test_a_view_that_cannot_store_the_figures_still_answers(app, world, client, 
     assert client.get(f"/c/{world.course}/cohort").status_code == 200
     monkeypatch.undo()
     assert view(app, world.course)[0] == 2
+
+
+def test_the_command_computes_what_changed(app, world, make_entry):
+    runner = app.test_cli_runner()
+    result = runner.invoke(args=["cohort", "refresh"])
+    assert result.exit_code == 0 and "interns whose figures were computed: 2" in result.output
+    make_entry(world.ben, week_start=weeks_ago(1), state=EntryState.submitted, tasks=[("Met", "6", [])])
+    assert "interns whose figures were computed: 1" in runner.invoke(args=["cohort", "refresh"]).output
+    assert view(app, world.course)[0] == 0
