@@ -195,7 +195,7 @@ def refresh(course_id: int, now: datetime | None = None) -> int:
     connection = db.session.connection()
     postgres = connection.dialect.name == "postgresql"
     try:
-        with db.session.begin_nested():
+        with connection.begin_nested():  # a savepoint: the view's transaction outlives a refusal
             if postgres:  # never queue behind a writer's lock on a row: another view stores it
                 connection.execute(sa.text(f"SET LOCAL lock_timeout = '{STORE_PATIENCE_MS}ms'"))
             standing.store(connection, course_id, {i: (versions[i], _figures(row, now)) for i, row in computed.items()})

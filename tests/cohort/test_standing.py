@@ -152,18 +152,33 @@ def test_the_scheduler_keeps_the_figures_current(app, world, make_entry):
 
 
 def test_a_view_that_cannot_store_the_figures_still_answers(app, world, client, login, monkeypatch):
-    """A writer holding an intern's row past the view's patience (PostgreSQL's lock_timeout):
-    the page shows the figures kept so far, and a later view stores the new ones."""
-    def held(*args, **kwargs):
-        raise sa.exc.OperationalError("INSERT INTO intern_standing …", {}, Exception("lock timeout"))
+    """A writer holds an intern's row past the view's patience: the page shows the figures
+    kept so far, and a later view stores the new ones. On PostgreSQL the writer is a real
+    open transaction and the view's lock_timeout gives up; SQLite locks the whole file, so
+    there the refusal is the error its busy timeout would end in."""
+    with app.app_context():
+        engine = db.engine
+    writer = engine.connect()
+    try:
+        if engine.dialect.name == "postgresql":
+            writer.execute(sa.update(InternStanding).where(InternStanding.intern_id == world.ana.user_id)
+                           .values(version=InternStanding.version))  # the row stays locked until rollback
+        else:
+            def held(connection, *args, **kwargs):
+                connection.execute(sa.text("SELECT 1"))
+                raise sa.exc.OperationalError("INSERT INTO intern_standing …", {}, Exception("database is locked"))
 
-    monkeypatch.setattr(standing, "store", held)
-    with app.test_request_context():
-        assert summary.refresh(world.course) == 0
-        db.session.commit()
-    login(client, world.advisor)
-    assert client.get(f"/c/{world.course}/cohort").status_code == 200
-    monkeypatch.undo()
+            monkeypatch.setattr(standing, "store", held)
+        with app.test_request_context():
+            assert summary.refresh(world.course) == 0
+            assert db.session.execute(sa.text("SELECT 1")).scalar() == 1  # the transaction goes on
+            db.session.commit()
+        login(client, world.advisor)
+        assert client.get(f"/c/{world.course}/cohort").status_code == 200
+    finally:
+        writer.rollback()
+        writer.close()
+        monkeypatch.undo()
     assert view(app, world.course)[0] == 2
 
 
