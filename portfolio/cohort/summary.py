@@ -11,7 +11,7 @@ with the objective, whatever the week's state.
 
 The figures are kept per intern between views (``intern_standing``, see
 ``portfolio.cohort.standing``): a view computes only the interns whose journal changed
-since, or whose week turned, so a cohort of thousands costs one read of one row each.
+since, or whose week turned, then filters, sorts and pages the kept rows in the database.
 """
 
 from __future__ import annotations
@@ -177,11 +177,6 @@ class Listing(NamedTuple):
     total: int  # interns of the course
 
 
-def _is_current(listed, now: datetime) -> bool:
-    return (listed.computed_version is not None and listed.computed_version == listed.version
-            and (listed.valid_until is None or now < listed.valid_until))
-
-
 def refresh(course_id: int, now: datetime | None = None) -> int:
     """Compute and store the figures of the course's interns whose kept figures are missing
     or out of date (four statements, however many); returns how many, for the caller to
@@ -295,32 +290,6 @@ def _figures(row: InternRow, now: datetime) -> dict:
     return dict(valid_until=valid_until, approved=row.approved, submitted=row.submitted, missing=row.missing,
                 waiting_since=row.waiting_since, hours_logged=row.hours_logged, hours_expected=row.hours_expected,
                 coverage={str(k): v for k, v in row.coverage.items()})
-
-
-def cohort(course_id: int, now: datetime | None = None) -> Cohort:
-    """Every intern of the course with their figures, and the course's active objectives.
-
-    One statement lists the interns with their kept figures; the interns whose figures are
-    out of date are computed (two more statements, whatever their number) and stored, which
-    the caller commits when ``refreshed`` says so."""
-    now = now or utcnow()
-    objectives = list(db.session.scalars(queries.active_objectives(course_id)))
-    listed = db.session.connection().execute(queries.interns(course_id)).all()
-    stale = [r for r in listed if not _is_current(r, now)]
-    computed = _compute(course_id, stale, now) if stale else {}
-    if computed:
-        versions = {r.id: r.version or 0 for r in stale}  # read before the journal was
-        standing.store(db.session.connection(), course_id,
-                       {i: (versions[i], _figures(row, now)) for i, row in computed.items()})
-    rows = []
-    for r in listed:
-        row = computed.get(r.id)
-        if row is None:
-            row = _row(r, approved=r.approved, submitted=r.submitted, missing=r.missing,
-                       waiting_since=r.waiting_since, hours_logged=r.hours_logged, hours_expected=r.hours_expected,
-                       kept_coverage=r.coverage)
-        rows.append(row)
-    return Cohort(rows, objectives, len(computed))
 
 
 FILTERS = tuple(queries.FILTERS)
