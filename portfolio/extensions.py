@@ -58,9 +58,9 @@ def current_translations():
 
 @login_manager.user_loader
 def load_user(user_id: str):
-    from portfolio.people.models import User
+    from portfolio.people.access import load_signed_in
 
-    return db.session.get(User, int(user_id))
+    return load_signed_in(int(user_id))
 
 
 @login_manager.unauthorized_handler

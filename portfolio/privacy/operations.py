@@ -90,13 +90,16 @@ def _in_platform(user: User, platform_id: int) -> bool:
 # --- the privacy notice -------------------------------------------------------------------------
 
 
-def notice_due(user: User, membership: Membership | None) -> bool:
-    """Interns and supervisors see the current notice until they acknowledge it."""
+def notice_due(user: User, membership: Membership | None, acknowledged: bool | None = None) -> bool:
+    """Interns and supervisors see the current notice until they acknowledge it
+    (``acknowledged``: already read with the person, else looked up)."""
     from portfolio.privacy.models import NOTICE_ROLES
 
     if membership is None or membership.role not in NOTICE_ROLES:
         return False
-    return db.session.scalar(queries.acknowledgement(user.id, NOTICE_VERSION)) is None
+    if acknowledged is None:
+        acknowledged = db.session.scalar(queries.acknowledgement(user.id, NOTICE_VERSION)) is not None
+    return not acknowledged
 
 
 def acknowledge_notice(user: User, membership: Membership | None = None,

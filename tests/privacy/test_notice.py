@@ -116,3 +116,25 @@ def test_the_data_privacy_launch_of_a_stranger_shows_only_the_notice(app, client
     assert response.status_code == 302
     body = client.get(response.headers["Location"]).get_data(as_text=True)
     assert "What this tool stores" in body and "Download my data" not in body
+
+
+def test_a_course_page_reads_the_person_their_membership_and_the_notice_in_one_statement(
+        app, make_member, make_client, login):
+    """The user loader brings the membership, its course and the notice's state along; the
+    banner still follows the acknowledgement."""
+    from tests.cohort.test_dashboard import count_statements
+
+    intern = make_member(Role.intern)
+    client = login(make_client(), intern)
+    page = client.get(f"/c/{intern.course_id}/grade")
+    assert 'aria-label="Your privacy"' in page.get_data(as_text=True)
+    grade_page = count_statements(app, client, f"/c/{intern.course_id}/grade")
+    assert grade_page == 2  # the person with membership, course and notice; the grade
+    response = client.post("/privacy/acknowledge", data={
+        "csrf_token": csrf_token(client.get(f"/c/{intern.course_id}/privacy").get_data(as_text=True)),
+        "course_id": intern.course_id})
+    assert response.status_code == 302
+    after = client.get(f"/c/{intern.course_id}/grade").get_data(as_text=True)
+    assert 'aria-label="Your privacy"' not in after
+    other = make_member(Role.intern)  # another course: 404, as before
+    assert client.get(f"/c/{other.course_id}/grade").status_code == 404
