@@ -254,4 +254,6 @@ def test_the_number_of_queries_does_not_grow_with_the_cohort(app, make_client, l
         print(f"\ncohort dashboard SQL statements: {counts[5]} for 5 interns, {counts[200]} for 200 interns; "
               f"computing every intern's figures: {cold[5]} and {cold[200]}")
     assert counts[5] == counts[200] and cold[5] == cold[200]
-    assert counts[5] <= 8 and cold[5] <= counts[5] + 8  # two reads, one write, and what the commit expired
+    # Computing: two reads, the write in a savepoint (on PostgreSQL with its lock timeout set
+    # and reset), and what the commit expired.
+    assert counts[5] <= 8 and cold[5] <= counts[5] + 10
