@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask_babel import format_date, format_datetime, format_number, gettext as _
 from flask_login import current_user, login_user
 
 from portfolio.db import db
@@ -157,7 +157,17 @@ def queue(course_id: int):
     entries = queries.waiting_weeks(membership)
     interns = [s.intern for s in membership.supervisions] if membership.role is Role.supervisor else []
     return render_template("signoff/review_queue.html", course=membership.course, membership=membership,
-                           entries=entries, interns=interns)
+                           entries=entries, interns=interns, **_queue_texts(entries))
+
+
+def _queue_texts(weeks: list[queries.WaitingWeek]) -> dict[str, dict]:
+    """Hours, weeks and times as the ``numberformat``, ``dateformat("medium")`` and
+    ``datetimeformat("short")`` filters show them, each distinct value formatted once:
+    the queue repeats the same few on every week and task."""
+    hours = {week.hours for week in weeks} | {task.hours for week in weeks for task in week.tasks}
+    return {"number": {value: format_number(value) for value in hours},
+            "week_date": {day: format_date(day, "medium") for day in {week.week_start for week in weeks}},
+            "moment": {when: format_datetime(when, "short") for when in {week.submitted_at for week in weeks}}}
 
 
 def _hours(prefix: str, entry: Entry) -> dict[int, Decimal]:
