@@ -6,9 +6,11 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from babel import Locale
+from babel import dates as babel_dates
 from babel.dates import format_date, format_time
+from babel.numbers import format_decimal
 from flask import Flask, g
-from flask_babel import format_date as babel_format_date, format_number, get_locale, lazy_gettext as _l
+from flask_babel import format_date as babel_format_date, format_number, get_locale, get_timezone, lazy_gettext as _l
 
 from portfolio.db import utcnow
 from portfolio.journal.progress import WeekStatus
@@ -62,6 +64,68 @@ def remembered(format_function):
             return result
 
     return formatted
+
+
+class Formats:
+    """The request's locale and time zone, formatting as the ``dateformat``,
+    ``datetimeformat``, ``timedeltaformat`` and ``numberformat`` filters do, for views that
+    format a long list before rendering it. Results are kept for the whole process (they
+    depend on nothing but the value, the locale and the zone), so a list shown again, or
+    to another person with the same language, costs dictionary look-ups."""
+
+    def __init__(self):
+        self.locale = get_locale() or Locale("en")
+        self.zone = get_timezone()
+        self._key = (str(self.locale), str(self.zone))
+
+    def date(self, value: date) -> str:
+        return _formatted(self._key, "date", value, self.locale, self.zone)
+
+    def moment(self, value: datetime) -> str:
+        """Date and time, both ``short``, in the viewer's zone."""
+        return _formatted(self._key, "moment", value, self.locale, self.zone)
+
+    def number(self, value) -> str:
+        return _formatted(self._key, "number", value, self.locale, self.zone)
+
+    def duration(self, value: timedelta) -> str:
+        """As Babel words it (granularity second, threshold 0.85): its unit and its rounded
+        count decide the words, so those are the key, and a wait that grows by a few
+        seconds between two views is still the same words."""
+        seconds = abs(value.total_seconds())
+        for unit, per_unit in babel_dates.TIMEDELTA_UNITS:
+            count = seconds / per_unit
+            if count >= DURATION_THRESHOLD or unit == "second":
+                count = int(round(max(1, count) if unit == "second" and count > 0 else count))
+                return _formatted(self._key, "duration", (unit, count), self.locale, self.zone, value)
+        return ""
+
+
+DURATION_THRESHOLD = 0.85  # Babel's and Flask-Babel's default
+
+
+_FORMATTED: dict = {}
+_FORMATTED_LIMIT = 50_000  # about 10 MB of short strings; past it, start again
+
+
+def _formatted(key: tuple[str, str], kind: str, value, locale, zone, raw=None) -> str:
+    try:
+        return _FORMATTED[key, kind, type(value), value]
+    except KeyError:
+        pass
+    if kind == "date":
+        result = format_date(value, "medium", locale=locale)
+    elif kind == "moment":
+        result = babel_dates.format_datetime(value, "short", tzinfo=zone, locale=locale)
+    elif kind == "number":
+        result = format_decimal(value, locale=locale)
+    else:
+        result = babel_dates.format_timedelta(raw, granularity="second", threshold=DURATION_THRESHOLD,
+                                              add_direction=False, locale=locale)
+    if len(_FORMATTED) >= _FORMATTED_LIMIT:
+        _FORMATTED.clear()
+    _FORMATTED[key, kind, type(value), value] = result
+    return result
 
 
 def week_deadline(week_start: date, tz_name: str) -> datetime:

@@ -4,9 +4,12 @@ queries for five interns as for five hundred."""
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import sqlalchemy as sa
 
 from portfolio.cohort.models import InternStanding
+from portfolio.db import UTCDateTime
 from portfolio.grading.models import DeliveryState, Grade, GradeState, ScoreDelivery
 from portfolio.journal.models import Entry, EntryState, Task, task_objective
 from portfolio.objectives.models import Objective
@@ -15,8 +18,15 @@ from portfolio.placements.models import Placement
 
 HOURS = sa.Numeric(10, 2)
 
+# The statements a view runs on every visit are built once, with these in place of the
+# values, and run with the values given (``course_id=…``): building and keying a statement
+# of six tables costs more than running it.
+COURSE = sa.bindparam("course_id", type_=sa.Integer)
+NOW = sa.bindparam("now", type_=UTCDateTime())
+NEEDLE = sa.bindparam("needle", type_=sa.String)  # a LIKE pattern: see ``like_pattern``
 
-def interns(course_id: int) -> sa.Select:
+
+def interns(course_id) -> sa.Select:
     """One plain row per intern membership: who they are, their placement (or NULLs), the
     grade's and the delivery's state, and the kept figures (``intern_standing``, or NULLs)."""
     return (
@@ -44,11 +54,25 @@ def interns(course_id: int) -> sa.Select:
     )
 
 
+def _out_of_date(now):
+    return sa.or_(InternStanding.computed_version.is_(None), InternStanding.computed_version != InternStanding.version,
+                  InternStanding.valid_until <= now)
+
+
+@lru_cache(maxsize=1)
+def any_stale() -> sa.Select:
+    """Whether any intern's kept figures are missing or out of date (run with ``course_id``
+    and ``now``): two tables, not six, since most views find none."""
+    return sa.select(sa.exists(
+        sa.select(Membership.id)
+        .outerjoin(InternStanding, sa.and_(InternStanding.course_id == Membership.course_id,
+                                           InternStanding.intern_id == Membership.user_id))
+        .where(Membership.course_id == COURSE, Membership.role == Role.intern, _out_of_date(NOW))))
+
+
 def stale(course_id: int, now) -> sa.Select:
     """``interns`` narrowed to those whose kept figures are missing or out of date."""
-    return interns(course_id).where(sa.or_(
-        InternStanding.computed_version.is_(None), InternStanding.computed_version != InternStanding.version,
-        InternStanding.valid_until <= now))
+    return interns(course_id).where(_out_of_date(now))
 
 
 # --- what the dashboard lists: filtered, sorted and paged in the database ---------------------
@@ -90,13 +114,19 @@ def sort_column(name: str, objective_ids: set[int]):
     return None
 
 
-def matching(course_id: int, text: str = "", status: str = "") -> sa.Select:
-    """``interns`` narrowed by the search text (in the name or the email) and a status filter."""
+def like_pattern(text: str) -> str:
+    """``NEEDLE``'s value: the text anywhere, in any case, its wildcards taken literally."""
+    return "%" + text.lower().replace("/", "//").replace("%", "/%").replace("_", "/_") + "%"
+
+
+def matching(course_id, text: str | bool = "", status: str = "") -> sa.Select:
+    """``interns`` narrowed by the search text (in the name or the email) and a status
+    filter. ``text=True`` searches for ``NEEDLE``, given when the statement runs."""
     stmt = interns(course_id)
     if text:
-        needle = text.lower()
-        stmt = stmt.where(sa.or_(sa.func.lower(DISPLAY_NAME).contains(needle, autoescape=True),
-                                 sa.func.lower(sa.func.coalesce(User.email, "")).contains(needle, autoescape=True)))
+        needle = NEEDLE if text is True else like_pattern(text)
+        stmt = stmt.where(sa.or_(sa.func.lower(DISPLAY_NAME).like(needle, escape="/"),
+                                 sa.func.lower(sa.func.coalesce(User.email, "")).like(needle, escape="/")))
     if status in FILTERS:
         stmt = stmt.where(FILTERS[status])
     return stmt
@@ -110,6 +140,22 @@ def arranged(stmt: sa.Select, column, descending: bool) -> sa.Select:
 
 def count(stmt: sa.Select) -> sa.Select:
     return sa.select(sa.func.count()).select_from(stmt.order_by(None).subquery())
+
+
+@lru_cache(maxsize=256)
+def page(sort: str, descending: bool, status: str, searching: bool) -> sa.Select:
+    """One page of the listing, sorted by ``sort`` (a name ``sort_column`` knows), with on
+    every row how many rows match over all pages (``matching``) and how many interns the
+    course has (``total``): one statement, not three. Built once per way of asking; run
+    with ``course_id``, ``limit``, ``offset`` and, when ``searching``, ``needle``."""
+    column = SORTS.get(sort)
+    if column is None:
+        column = sa.func.coalesce(InternStanding.coverage[sort.removeprefix("objective-")].as_integer(), 0)
+    narrowed = searching or status in FILTERS
+    total = count(interns(COURSE)).scalar_subquery() if narrowed else sa.func.count().over()
+    return (arranged(matching(COURSE, searching, status), column, descending)
+            .add_columns(sa.func.count().over().label("matching"), total.label("total"))
+            .limit(sa.bindparam("limit", type_=sa.Integer)).offset(sa.bindparam("offset", type_=sa.Integer)))
 
 
 def _narrowed(intern_ids: set[int] | None) -> list:
@@ -166,6 +212,10 @@ def objective_counts(course_id: int, intern_ids: set[int] | None = None) -> sa.S
     )
 
 
-def active_objectives(course_id: int) -> sa.Select:
-    return (sa.select(Objective).where(Objective.course_id == course_id, Objective.retired_at.is_(None))
+@lru_cache(maxsize=1)
+def active_objectives() -> sa.Select:
+    """The columns the dashboard and its CSV show of each active objective, as plain rows
+    (run with ``course_id``)."""
+    return (sa.select(Objective.id, Objective.code, Objective.title, Objective.target)
+            .where(Objective.course_id == COURSE, Objective.retired_at.is_(None))
             .order_by(Objective.position, Objective.code))

@@ -34,7 +34,6 @@ from portfolio.journal.models import EntryState
 from portfolio.journal import progress
 from portfolio.journal.progress import WeekStatus
 from portfolio.journal.weeks import current_week, placement_weeks, week_bounds
-from portfolio.objectives.models import Objective
 
 
 ZERO = Decimal(0)
@@ -182,12 +181,14 @@ def refresh(course_id: int, now: datetime | None = None) -> int:
     or out of date (four statements, however many); returns how many, for the caller to
     commit when there were any."""
     now = now or utcnow()
-    stale = db.session.connection().execute(queries.stale(course_id, now)).all()  # the versions, read first
+    connection = db.session.connection()
+    if not connection.execute(queries.any_stale(), {"course_id": course_id, "now": now}).scalar():
+        return 0
+    stale = connection.execute(queries.stale(course_id, now)).all()  # the versions, read first
     if not stale:
         return 0
     computed = _compute(course_id, stale, now)
     versions = {r.id: r.version or 0 for r in stale}
-    connection = db.session.connection()
     postgres = connection.dialect.name == "postgresql"
     try:
         with connection.begin_nested():  # a savepoint: the view's transaction outlives a refusal
@@ -216,32 +217,40 @@ def refresh_all(commit) -> int:
     return total
 
 
-def objectives_of(course_id: int) -> list[Objective]:
-    return list(db.session.scalars(queries.active_objectives(course_id)))
+def objectives_of(course_id: int) -> list[sa.Row]:
+    """The course's active objectives (id, code, title, target), in the framework's order."""
+    return db.session.connection().execute(queries.active_objectives(), {"course_id": course_id}).all()
 
 
-def listing(course_id: int, objectives: list[Objective], *, text: str = "", status: str = "", sort: str = "name",
+def listing(course_id: int, objectives: list, *, text: str = "", status: str = "", sort: str = "name",
             descending: bool = False, page: int | None = None, per_page: int = 50) -> Listing:
     """The interns the search and the filter keep, sorted, with their kept figures (call
     ``refresh`` first): one page of them when ``page`` is given (a page past the end is the
     last one), else all. Filtering, sorting and paging happen in the database, so a page
     reads its fifty rows however large the cohort."""
     connection = db.session.connection()
-    ids = {o.id for o in objectives}
-    kept = queries.matching(course_id, text, status)
-    column = queries.sort_column(sort, ids)
+    column = queries.sort_column(sort, {o.id for o in objectives})
     if column is None:
-        column = queries.SORTS["name"]
-    stmt = queries.arranged(kept, column, descending)
-    matching = total = None
-    if page is not None:
-        matching = connection.execute(queries.count(kept)).scalar_one()
-        total = connection.execute(queries.count(queries.interns(course_id))).scalar_one() if (text or status) \
-            else matching
-        last = max(1, -(-matching // per_page))
-        stmt = stmt.limit(per_page).offset((min(max(page, 1), last) - 1) * per_page)
-    rows = [_kept_row(r) for r in connection.execute(stmt)]
-    return Listing(rows, len(rows) if matching is None else matching, len(rows) if total is None else total)
+        sort, column = "name", queries.SORTS["name"]
+    if page is None:
+        stmt = queries.arranged(queries.matching(course_id, text, status), column, descending)
+        rows = [_kept_row(r) for r in connection.execute(stmt)]
+        return Listing(rows, len(rows), len(rows))
+    page = max(page, 1)
+    values = {"course_id": course_id, "limit": per_page, "offset": (page - 1) * per_page}
+    if text:
+        values["needle"] = queries.like_pattern(text)
+    found = connection.execute(queries.page(sort, descending, status if status in queries.FILTERS else "",
+                                            bool(text)), values).all()
+    if found:
+        return Listing([_kept_row(r) for r in found], found[0].matching, found[0].total)
+    matching = connection.execute(queries.count(queries.matching(course_id, text, status))).scalar_one()
+    last = max(1, -(-matching // per_page))
+    if page > last:  # past the end: the last page
+        return listing(course_id, objectives, text=text, status=status, sort=sort, descending=descending,
+                       page=last, per_page=per_page)
+    total = connection.execute(queries.count(queries.interns(course_id))).scalar_one()
+    return Listing([], matching, total)
 
 
 def _kept_row(r) -> InternRow:

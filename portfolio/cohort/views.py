@@ -3,6 +3,8 @@ brings in the LMS roster. Only the course's advisors and admins see either."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
@@ -17,6 +19,7 @@ from portfolio.lms import DeliveryDeferred, DeliveryRefused
 from portfolio.people import operations
 from portfolio.people.access import load_membership
 from portfolio.people.models import Membership
+from portfolio.templating import Formats
 
 bp = Blueprint("cohort", __name__)
 
@@ -56,24 +59,91 @@ def _listing(course_id: int, now, page: int | None):
     return found, objectives, state
 
 
-def _heat(rows, objectives) -> list[list[tuple[int, int, Markup]]]:
-    """The heatmap's cells per row: (tasks, shade 0–3, the words a screen reader says), each
-    label built once per objective and count rather than once per cell."""
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One intern's row of both tables, every value already in words: a page of fifty
+    interns repeats the same formatters, labels and link patterns hundreds of times."""
+
+    href: str
+    name: str
+    never_launched: bool
+    host: str | None  # None: no placement yet
+    where: str
+    start: str
+    end: str
+    approved: int
+    submitted: int
+    missing: int
+    waited: str | None
+    since: Markup | None
+    hours: str
+    behind: Markup | None
+    grade: str  # the state, for the badge's class and symbol
+    grade_label: str
+    sync: str | None
+    sync_label: str
+    heat: list[tuple[int, int, Markup]]  # per objective: tasks, shade 0–3, what a screen reader says
+
+
+_HEAT_LABELS: dict[tuple, Markup] = {}
+
+
+def _heat_label(translations, locale: str, code: str, target: int, n: int) -> Markup:
+    """What a screen reader says of a heatmap cell, kept for the process: the same few
+    objectives and counts come back on every view."""
+    key = (locale, code, target, n)
+    label = _HEAT_LABELS.get(key)
+    if label is None:
+        if len(_HEAT_LABELS) > 20_000:
+            _HEAT_LABELS.clear()
+        label = _HEAT_LABELS[key] = Markup(translations.ungettext(
+            "task for %(code)s, target %(target)s", "tasks for %(code)s, target %(target)s", n,
+        )) % {"code": code, "target": target}
+    return label
+
+
+def _lines(course_id: int, rows, objectives, now) -> list[Line]:
+    formats = Formats()
     translations = current_translations()
-    labels: dict[tuple[int, int], Markup] = {}
-    cells = []
+    since, behind = translations.ugettext("since %(when)s"), translations.ugettext("%(hours)s h behind")
+    grade_labels = {k: str(v) for k, v in summary.GRADE_LABELS.items()}
+    sync_labels = {k: str(v) for k, v in summary.SYNC_LABELS.items()}
+    countries = formats.locale.territories
+    head, _slot, tail = url_for("journal.intern", course_id=course_id, intern_id=0).rpartition("/0/")
+    locale = str(formats.locale)
+    # Per objective: the cell for each count met so far (a page repeats the same few).
+    columns = [(o.id, o.code, o.target, {}) for o in objectives]
+
+    def heat(coverage: dict[int, int]) -> list[tuple[int, int, Markup]]:
+        cells = []
+        for objective_id, code, target, seen in columns:
+            n = coverage.get(objective_id, 0)
+            cell = seen.get(n)
+            if cell is None:
+                level = 0 if n == 0 else (1 if n * 2 < target else (2 if n < target else 3))
+                cell = seen[n] = (n, level, _heat_label(translations, locale, code, target, n))
+            cells.append(cell)
+        return cells
+
+    lines = []
     for row in rows:
-        line = []
-        for o in objectives:
-            n = row.coverage.get(o.id, 0)
-            if (o.id, n) not in labels:
-                labels[o.id, n] = Markup(translations.ungettext(
-                    "task for %(code)s, target %(target)s", "tasks for %(code)s, target %(target)s", n,
-                )) % {"code": o.code, "target": o.target}
-            level = 0 if n == 0 else (1 if n * 2 < o.target else (2 if n < o.target else 3))
-            line.append((n, level, labels[o.id, n]))
-        cells.append(line)
-    return cells
+        p = row.placement
+        waiting = row.waiting_since
+        lines.append(Line(
+            href=f"{head}/{row.user.id}/{tail}", name=row.name, never_launched=row.never_launched,
+            host=p.host_organisation if p else None,
+            where=(f"{p.city}, " if p and p.city else "") + (countries.get(p.country, p.country) if p else ""),
+            start=formats.date(p.start_date) if p else "", end=formats.date(p.end_date) if p else "",
+            approved=row.approved, submitted=row.submitted, missing=row.missing,
+            waited=formats.duration(now - waiting) if waiting else None,
+            since=Markup(since) % {"when": formats.moment(waiting)} if waiting else None,
+            hours=f"{formats.number(row.hours_logged)} / {formats.number(row.hours_expected)}" if p else "",
+            behind=Markup(behind) % {"hours": formats.number(row.hours_expected - row.hours_logged)}
+            if p and row.hours_logged < row.hours_expected else None,
+            grade=row.grade.value, grade_label=grade_labels[row.grade],
+            sync=row.sync.value if row.sync else None, sync_label=sync_labels[row.sync] if row.sync else "",
+            heat=heat(row.coverage)))
+    return lines
 
 
 @bp.get("/c/<int:course_id>/cohort")
@@ -85,10 +155,9 @@ def dashboard(course_id: int):
     state["page"] = min(max(state["page"], 1), pages)
     return render_template(
         "cohort/cohort_show.html", course=membership.course, membership=membership,
-        rows=found.rows, heat=_heat(found.rows, objectives), matching=found.matching, total=found.total,
+        lines=_lines(course_id, found.rows, objectives, now), matching=found.matching, total=found.total,
         pages=pages, first=(state["page"] - 1) * PER_PAGE,
-        objectives=objectives, state=state, now=now, filters=summary.FILTERS,
-        grade_labels=summary.GRADE_LABELS, sync_labels=summary.SYNC_LABELS,
+        objectives=objectives, state=state, filters=summary.FILTERS,
         roster_supported=lms.current().roster_supported(membership.course))
 
 

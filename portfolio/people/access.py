@@ -13,22 +13,33 @@ from portfolio.people.models import Course, Membership, User
 from portfolio.people.queries import membership_of
 
 
+def _signed_in_statement() -> sa.Select:
+    """The user loader's statement, built once: every request runs it, with other ids."""
+    from portfolio.privacy.models import NOTICE_VERSION, PrivacyAcknowledgement
+
+    acknowledged = sa.exists().where(PrivacyAcknowledgement.user_id == User.id,
+                                     PrivacyAcknowledgement.version == NOTICE_VERSION)
+    return (sa.select(User, Membership, acknowledged.label("acknowledged"))
+            .outerjoin(Membership, sa.and_(Membership.user_id == User.id,
+                                           Membership.course_id == sa.bindparam("course_id")))
+            .options(joinedload(Membership.course))
+            .where(User.id == sa.bindparam("user_id")))
+
+
+_SIGNED_IN: sa.Select | None = None
+
+
 def load_signed_in(user_id: int) -> User | None:
     """The signed-in person (Flask-Login's user loader). On a course's page, the same
     statement brings their membership there, with the course, and whether they have
     acknowledged the privacy notice: every such page needs all three."""
-    from portfolio.privacy.models import NOTICE_VERSION, PrivacyAcknowledgement
-
+    global _SIGNED_IN
     course_id = (request.view_args or {}).get("course_id") if has_request_context() else None
     if not isinstance(course_id, int):
         return db.session.get(User, user_id)
-    acknowledged = sa.exists().where(PrivacyAcknowledgement.user_id == User.id,
-                                     PrivacyAcknowledgement.version == NOTICE_VERSION)
-    found = db.session.execute(
-        sa.select(User, Membership, acknowledged.label("acknowledged"))
-        .outerjoin(Membership, sa.and_(Membership.user_id == User.id, Membership.course_id == course_id))
-        .options(joinedload(Membership.course))
-        .where(User.id == user_id)).first()
+    if _SIGNED_IN is None:
+        _SIGNED_IN = _signed_in_statement()
+    found = db.session.execute(_SIGNED_IN, {"course_id": course_id, "user_id": user_id}).first()
     if found is None:
         return None
     g.signed_in_membership = (course_id, found.Membership, found.acknowledged)
