@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask_login import UserMixin
@@ -56,6 +57,18 @@ class User(UserMixin, Base):
     def role_in(self, course: Course) -> Role | None:
         membership = self.membership_in(course)
         return membership.role if membership else None
+
+
+class PersonRow(NamedTuple):
+    """A person read as a plain row, for lists that only name them."""
+
+    id: int
+    name: str | None
+    email: str | None
+
+    @property
+    def display_name(self) -> str:
+        return User.display_name.fget(self)  # the one rule, for rows as for users
 
 
 class Course(Base):

@@ -19,8 +19,9 @@ from portfolio.db import db
 from portfolio.evidence.models import Evidence
 from portfolio.journal.models import Entry, EntryState, Task, task_objective
 from portfolio.objectives.models import Objective
-from portfolio.people.models import Membership, Role, User
+from portfolio.people.models import Membership, PersonRow, Role, User
 from portfolio.signoff import operations
+from portfolio.signoff.models import Supervision
 
 
 class ObjectiveLabel(NamedTuple):
@@ -57,7 +58,7 @@ class WaitingWeek:
     reflection: str
     reflection_html: str
     submitted_at: datetime | None
-    intern: User
+    intern: PersonRow
     tasks: list[WaitingTask] = field(default_factory=list)  # by position
     evidence: list[EvidenceFile] = field(default_factory=list)  # by id
     content_hash: str = ""
@@ -67,19 +68,24 @@ class WaitingWeek:
         return sum((t.hours for t in self.tasks), Decimal(0))
 
 
-# Built once: a page asks the same three questions every time, with other ids.
+# Built once: a page asks the same questions every time, with other ids.
 _ids = sa.bindparam("ids", expanding=True)
+_person = (User.id, User.name, User.email)
 _week_columns = (Entry.id, Entry.course_id, Entry.intern_id, Entry.week_start, Entry.revision, Entry.state,
                  Entry.reflection, Entry.reflection_html, Entry.submitted_at)
 _waiting = sa.and_(Entry.course_id == sa.bindparam("course_id"), Entry.state == EntryState.submitted)
 # An advisor's queue: every waiting week of the course, with its intern.
-_WEEKS = (sa.select(User, *_week_columns).join(User, User.id == Entry.intern_id).where(_waiting)
+_WEEKS = (sa.select(sa.null(), *_person, *_week_columns).join(User, User.id == Entry.intern_id).where(_waiting)
           .order_by(Entry.submitted_at, Entry.id))
-# A supervisor's queue: each of their interns, with a row for every waiting week or one
+# A supervisor's queue: each intern they supervise, with a row for every waiting week or one
 # without a week; the page names all their interns either way.
-_WEEKS_OF_INTERNS = (sa.select(User, *_week_columns).select_from(User)
-                     .outerjoin(Entry, sa.and_(Entry.intern_id == User.id, _waiting)).where(User.id.in_(_ids))
-                     .order_by(Entry.submitted_at, Entry.id))
+_WEEKS_OF_SUPERVISOR = (
+    sa.select(Supervision.id, *_person, *_week_columns).select_from(Supervision)
+    .join(User, User.id == Supervision.intern_id)
+    .outerjoin(Entry, sa.and_(Entry.intern_id == User.id, _waiting))
+    .where(Supervision.supervisor_id == sa.bindparam("supervisor_id"),
+           Supervision.course_id == sa.bindparam("course_id"), Supervision.ended_at.is_(None))
+    .order_by(Entry.submitted_at, Entry.id, Supervision.id))
 # One row per task and objective; a task without objectives comes once, with no code.
 _TASKS = (sa.select(Task.entry_id, Task.id, Task.position, Task.description, Task.hours, Objective.code, Objective.title)
           .outerjoin(task_objective, task_objective.c.task_id == Task.id)
@@ -91,19 +97,31 @@ _EVIDENCE = (sa.select(Evidence.entry_id, Evidence.id, Evidence.original_name, E
              .where(Evidence.entry_id.in_(_ids)).order_by(Evidence.id))
 
 
-def waiting_weeks(membership: Membership) -> list[WaitingWeek]:
+class Queue(NamedTuple):
+    weeks: list[WaitingWeek]  # oldest first
+    interns: list[PersonRow]  # a supervisor's interns, waiting or not, in the order they were invited
+
+
+def review_queue(membership: Membership) -> Queue:
     """Submitted weeks of the person's interns (a supervisor's, or all for advisors), oldest
     first, each with its intern, tasks, objectives, evidence and content hash: three
-    statements however many weeks wait. A supervisor's interns stay in the session, so
-    that ``Supervision.intern`` finds them there rather than with a statement each."""
+    statements however many weeks wait."""
     if membership.role is Role.supervisor:
-        rows = db.session.execute(_WEEKS_OF_INTERNS, {"course_id": membership.course_id,
-                                                      "ids": list(membership.supervised_intern_ids)})
+        rows = db.session.execute(_WEEKS_OF_SUPERVISOR, {"course_id": membership.course_id,
+                                                         "supervisor_id": membership.user_id}).all()
     else:
-        rows = db.session.execute(_WEEKS, {"course_id": membership.course_id})
-    weeks = [WaitingWeek(*row[1:], intern=row[0]) for row in rows if row[1] is not None]
+        rows = db.session.execute(_WEEKS, {"course_id": membership.course_id}).all()
+    interns: dict[int, tuple[int, PersonRow]] = {}
+    weeks = []
+    for supervision_id, intern_id, name, email, *week in rows:
+        person = PersonRow(intern_id, name, email)
+        interns.setdefault(intern_id, (supervision_id, person))
+        if week[0] is not None:
+            weeks.append(WaitingWeek(*week, intern=person))
+    named = [person for _, person in sorted(interns.values(), key=lambda item: item[0] or 0)] \
+        if membership.role is Role.supervisor else []
     if not weeks:
-        return weeks
+        return Queue(weeks, named)
     by_id = {w.id: w for w in weeks}
     ids = {"ids": list(by_id)}
 
@@ -121,4 +139,8 @@ def waiting_weeks(membership: Membership) -> list[WaitingWeek]:
 
     for week in weeks:  # a WaitingWeek carries what the hash covers, under the entry's names
         week.content_hash = operations.content_hash(week, week.evidence)
-    return weeks
+    return Queue(weeks, named)
+
+
+def waiting_weeks(membership: Membership) -> list[WaitingWeek]:
+    return review_queue(membership).weeks

@@ -154,8 +154,7 @@ def request_link():
 def queue(course_id: int):
     membership = load_membership(course_id)
     ensure(membership.role in (Role.supervisor, Role.advisor, Role.admin))
-    entries = queries.waiting_weeks(membership)
-    interns = [s.intern for s in membership.supervisions] if membership.role is Role.supervisor else []
+    entries, interns = queries.review_queue(membership)
     return render_template("signoff/review_queue.html", course=membership.course, membership=membership,
                            entries=entries, interns=interns, **_queue_texts(entries))
 
