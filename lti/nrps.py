@@ -11,6 +11,7 @@ LIS URIs (Canvas) and the short names (``Learner``, ``Instructor``) Moodle's ros
 
 from __future__ import annotations
 
+from functools import cache
 from urllib.parse import urljoin, urlsplit
 
 import sqlalchemy as sa
@@ -33,12 +34,18 @@ def page_size() -> int:
     return int(current_app.config.get("LTI_NRPS_PAGE_SIZE", PAGE_SIZE))
 
 
+@cache
+def _memberships_url() -> sa.Select:
+    # Built once: the cohort dashboard asks on every view whether to offer the roster button.
+    return (sa.select(ServiceEndpoint.nrps_memberships_url)
+            .where(ServiceEndpoint.course_id == sa.bindparam("course_id", type_=sa.Integer),
+                   ServiceEndpoint.nrps_memberships_url.is_not(None))
+            .order_by(ServiceEndpoint.updated_at.desc(), ServiceEndpoint.id.desc()).limit(1))
+
+
 def memberships_url(course: Course) -> str | None:
     """The memberships URL of the course's most recent launch that offered one."""
-    return db.session.scalar(
-        sa.select(ServiceEndpoint.nrps_memberships_url)
-        .where(ServiceEndpoint.course_id == course.id, ServiceEndpoint.nrps_memberships_url.is_not(None))
-        .order_by(ServiceEndpoint.updated_at.desc(), ServiceEndpoint.id.desc()).limit(1))
+    return db.session.scalar(_memberships_url(), {"course_id": course.id})
 
 
 def _text(value) -> str | None:

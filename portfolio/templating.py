@@ -104,15 +104,28 @@ class Formats:
 DURATION_THRESHOLD = 0.85  # Babel's and Flask-Babel's default
 
 
-_FORMATTED: dict = {}
-_FORMATTED_LIMIT = 50_000  # about 10 MB of short strings; past it, start again
+class Memo(dict):
+    """What a pure function of its key gave, kept for the process up to ``limit`` entries;
+    past that it starts again (a stale entry is never wrong, only gone)."""
+
+    def __init__(self, limit: int):
+        super().__init__()
+        self.limit = limit
+
+    def keep(self, key, value):
+        if len(self) >= self.limit:
+            self.clear()
+        self[key] = value
+        return value
+
+
+_FORMATTED = Memo(50_000)  # about 10 MB of short strings
 
 
 def _formatted(key: tuple[str, str], kind: str, value, locale, zone, raw=None) -> str:
-    try:
-        return _FORMATTED[key, kind, type(value), value]
-    except KeyError:
-        pass
+    found = _FORMATTED.get((key, kind, type(value), value))
+    if found is not None:
+        return found
     if kind == "date":
         result = format_date(value, "medium", locale=locale)
     elif kind == "moment":
@@ -122,10 +135,7 @@ def _formatted(key: tuple[str, str], kind: str, value, locale, zone, raw=None) -
     else:
         result = babel_dates.format_timedelta(raw, granularity="second", threshold=DURATION_THRESHOLD,
                                               add_direction=False, locale=locale)
-    if len(_FORMATTED) >= _FORMATTED_LIMIT:
-        _FORMATTED.clear()
-    _FORMATTED[key, kind, type(value), value] = result
-    return result
+    return _FORMATTED.keep((key, kind, type(value), value), result)
 
 
 def week_deadline(week_start: date, tz_name: str) -> datetime:

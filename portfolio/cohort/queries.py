@@ -59,15 +59,19 @@ def _out_of_date(now):
                   InternStanding.valid_until <= now)
 
 
+def _any_stale() -> sa.Exists:
+    return sa.exists(
+        sa.select(Membership.id)
+        .outerjoin(InternStanding, sa.and_(InternStanding.course_id == Membership.course_id,
+                                           InternStanding.intern_id == Membership.user_id))
+        .where(Membership.course_id == COURSE, Membership.role == Role.intern, _out_of_date(NOW)))
+
+
 @lru_cache(maxsize=1)
 def any_stale() -> sa.Select:
     """Whether any intern's kept figures are missing or out of date (run with ``course_id``
     and ``now``): two tables, not six, since most views find none."""
-    return sa.select(sa.exists(
-        sa.select(Membership.id)
-        .outerjoin(InternStanding, sa.and_(InternStanding.course_id == Membership.course_id,
-                                           InternStanding.intern_id == Membership.user_id))
-        .where(Membership.course_id == COURSE, Membership.role == Role.intern, _out_of_date(NOW))))
+    return sa.select(_any_stale())
 
 
 def stale(course_id: int, now) -> sa.Select:
@@ -145,16 +149,18 @@ def count(stmt: sa.Select) -> sa.Select:
 @lru_cache(maxsize=256)
 def page(sort: str, descending: bool, status: str, searching: bool) -> sa.Select:
     """One page of the listing, sorted by ``sort`` (a name ``sort_column`` knows), with on
-    every row how many rows match over all pages (``matching``) and how many interns the
-    course has (``total``): one statement, not three. Built once per way of asking; run
-    with ``course_id``, ``limit``, ``offset`` and, when ``searching``, ``needle``."""
+    every row how many rows match over all pages (``matching``), how many interns the
+    course has (``total``) and whether any intern's kept figures are out of date
+    (``stale``): one statement, not four. Built once per way of asking; run with
+    ``course_id``, ``now``, ``limit``, ``offset`` and, when ``searching``, ``needle``."""
     column = SORTS.get(sort)
     if column is None:
         column = sa.func.coalesce(InternStanding.coverage[sort.removeprefix("objective-")].as_integer(), 0)
     narrowed = searching or status in FILTERS
     total = count(interns(COURSE)).scalar_subquery() if narrowed else sa.func.count().over()
     return (arranged(matching(COURSE, searching, status), column, descending)
-            .add_columns(sa.func.count().over().label("matching"), total.label("total"))
+            .add_columns(sa.func.count().over().label("matching"), total.label("total"),
+                         _any_stale().label("stale"))
             .limit(sa.bindparam("limit", type_=sa.Integer)).offset(sa.bindparam("offset", type_=sa.Integer)))
 
 
@@ -210,12 +216,3 @@ def objective_counts(course_id: int, intern_ids: set[int] | None = None) -> sa.S
         .where(live.c.newest == 1)
         .group_by(live.c.intern_id, task_objective.c.objective_id)
     )
-
-
-@lru_cache(maxsize=1)
-def active_objectives() -> sa.Select:
-    """The columns the dashboard and its CSV show of each active objective, as plain rows
-    (run with ``course_id``)."""
-    return (sa.select(Objective.id, Objective.code, Objective.title, Objective.target)
-            .where(Objective.course_id == COURSE, Objective.retired_at.is_(None))
-            .order_by(Objective.position, Objective.code))

@@ -32,6 +32,7 @@ from portfolio.db import db, utcnow
 from portfolio.grading.models import DeliveryState
 from portfolio.journal.models import EntryState
 from portfolio.journal import progress
+from portfolio.journal.queries import active_objective_rows
 from portfolio.journal.progress import WeekStatus
 from portfolio.journal.weeks import current_week, placement_weeks, week_bounds
 
@@ -174,15 +175,16 @@ class Listing(NamedTuple):
     rows: list[InternRow]
     matching: int  # interns the search and the filter keep, over every page
     total: int  # interns of the course
+    stale: bool = False  # some intern's kept figures were out of date: ``refresh``, then list again
 
 
-def refresh(course_id: int, now: datetime | None = None) -> int:
+def refresh(course_id: int, now: datetime | None = None, *, known_stale: bool = False) -> int:
     """Compute and store the figures of the course's interns whose kept figures are missing
     or out of date (four statements, however many); returns how many, for the caller to
-    commit when there were any."""
+    commit when there were any. ``known_stale``: a listing just said some are."""
     now = now or utcnow()
     connection = db.session.connection()
-    if not connection.execute(queries.any_stale(), {"course_id": course_id, "now": now}).scalar():
+    if not known_stale and not connection.execute(queries.any_stale(), {"course_id": course_id, "now": now}).scalar():
         return 0
     stale = connection.execute(queries.stale(course_id, now)).all()  # the versions, read first
     if not stale:
@@ -219,15 +221,18 @@ def refresh_all(commit) -> int:
 
 def objectives_of(course_id: int) -> list[sa.Row]:
     """The course's active objectives (id, code, title, target), in the framework's order."""
-    return db.session.connection().execute(queries.active_objectives(), {"course_id": course_id}).all()
+    return db.session.connection().execute(active_objective_rows(), {"course_id": course_id}).all()
 
 
 def listing(course_id: int, objectives: list, *, text: str = "", status: str = "", sort: str = "name",
-            descending: bool = False, page: int | None = None, per_page: int = 50) -> Listing:
-    """The interns the search and the filter keep, sorted, with their kept figures (call
-    ``refresh`` first): one page of them when ``page`` is given (a page past the end is the
-    last one), else all. Filtering, sorting and paging happen in the database, so a page
-    reads its fifty rows however large the cohort."""
+            descending: bool = False, page: int | None = None, per_page: int = 50,
+            now: datetime | None = None) -> Listing:
+    """The interns the search and the filter keep, sorted, with their kept figures: one
+    page of them when ``page`` is given (a page past the end is the last one), else all.
+    Filtering, sorting and paging happen in the database, so a page reads its fifty rows
+    however large the cohort. All of them: call ``refresh`` first. A page: it says whether
+    any figures were out of date (``stale``), for the caller to ``refresh`` and ask again,
+    so that the usual view, where none are, costs one statement."""
     connection = db.session.connection()
     column = queries.sort_column(sort, {o.id for o in objectives})
     if column is None:
@@ -237,18 +242,20 @@ def listing(course_id: int, objectives: list, *, text: str = "", status: str = "
         rows = [_kept_row(r) for r in connection.execute(stmt)]
         return Listing(rows, len(rows), len(rows))
     page = max(page, 1)
-    values = {"course_id": course_id, "limit": per_page, "offset": (page - 1) * per_page}
+    values = {"course_id": course_id, "now": now or utcnow(), "limit": per_page, "offset": (page - 1) * per_page}
     if text:
         values["needle"] = queries.like_pattern(text)
     found = connection.execute(queries.page(sort, descending, status if status in queries.FILTERS else "",
                                             bool(text)), values).all()
     if found:
-        return Listing([_kept_row(r) for r in found], found[0].matching, found[0].total)
+        return Listing([_kept_row(r) for r in found], found[0].matching, found[0].total, found[0].stale)
+    if connection.execute(queries.any_stale(), values).scalar():  # they may fill this page
+        return Listing([], 0, 0, True)
     matching = connection.execute(queries.count(queries.matching(course_id, text, status))).scalar_one()
     last = max(1, -(-matching // per_page))
     if page > last:  # past the end: the last page
         return listing(course_id, objectives, text=text, status=status, sort=sort, descending=descending,
-                       page=last, per_page=per_page)
+                       page=last, per_page=per_page, now=now)
     total = connection.execute(queries.count(queries.interns(course_id))).scalar_one()
     return Listing([], matching, total)
 

@@ -3,9 +3,10 @@ brings in the LMS roster. Only the course's advisors and admins see either."""
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -19,7 +20,8 @@ from portfolio.lms import DeliveryDeferred, DeliveryRefused
 from portfolio.people import operations
 from portfolio.people.access import load_membership
 from portfolio.people.models import Membership
-from portfolio.templating import Formats
+from portfolio.templating import Formats, Memo
+from portfolio.urls import url_for_each
 
 bp = Blueprint("cohort", __name__)
 
@@ -48,14 +50,20 @@ def _view_state(objective_ids: set[int]) -> dict:
     }
 
 
-def _listing(course_id: int, now, page: int | None):
-    if summary.refresh(course_id, now):  # keep the figures just computed for the next view
-        db.session.commit()
+def _listing(course_id: int, now, page: bool):
     objectives = summary.objectives_of(course_id)
     state = _view_state({o.id for o in objectives})
-    found = summary.listing(course_id, objectives, text=state["q"], status=state["status"], sort=state["sort"],
-                            descending=state["dir"] == "desc", page=state["page"] if page else None,
-                            per_page=PER_PAGE)
+
+    def listed():
+        return summary.listing(course_id, objectives, text=state["q"], status=state["status"], sort=state["sort"],
+                               descending=state["dir"] == "desc", page=state["page"] if page else None,
+                               per_page=PER_PAGE, now=now)
+
+    found = None if not page else listed()  # a page says whether figures were out of date
+    if found is None or found.stale:
+        if summary.refresh(course_id, now, known_stale=found is not None):  # kept for the next view
+            db.session.commit()
+        found = listed()
     return found, objectives, state
 
 
@@ -85,7 +93,7 @@ class Line:
     heat: list[tuple[int, int, Markup]]  # per objective: tasks, shade 0–3, what a screen reader says
 
 
-_HEAT_LABELS: dict[tuple, Markup] = {}
+_HEAT_LABELS = Memo(20_000)
 
 
 def _heat_label(translations, locale: str, code: str, target: int, n: int) -> Markup:
@@ -94,12 +102,51 @@ def _heat_label(translations, locale: str, code: str, target: int, n: int) -> Ma
     key = (locale, code, target, n)
     label = _HEAT_LABELS.get(key)
     if label is None:
-        if len(_HEAT_LABELS) > 20_000:
-            _HEAT_LABELS.clear()
-        label = _HEAT_LABELS[key] = Markup(translations.ungettext(
+        label = _HEAT_LABELS.keep(key, Markup(translations.ungettext(
             "task for %(code)s, target %(target)s", "tasks for %(code)s, target %(target)s", n,
-        )) % {"code": code, "target": target}
+        )) % {"code": code, "target": target})
     return label
+
+
+# Each intern's two rows as HTML, by everything they show: a dashboard viewed again, or by
+# another advisor with the same language and time zone, renders only the rows that changed.
+_ROWS = Memo(4_000)  # some 3 KB a row
+# What every row of a page shares (course, language, zone, objectives) stands in a row's key
+# as a number, never reused, rather than as itself: hashed once a page, not once a row.
+_SHARED = Memo(1_000)
+_numbers = itertools.count()
+
+
+def _rows_html(course_id: int, rows, objectives, now) -> list[tuple[Markup, Markup]]:
+    formats = Formats()
+    together = (course_id, formats._key, tuple(objectives))
+    shown = _SHARED.get(together)
+    if shown is None:
+        shown = _SHARED.keep(together, next(_numbers))
+    keys, missing = [], []
+    for row in rows:
+        coverage = row.kept_coverage if not isinstance(row.kept_coverage, dict) \
+            else tuple(sorted(row.kept_coverage.items()))
+        waited = formats.duration(now - row.waiting_since) if row.waiting_since else None
+        key = (shown, row.user, row.placement, row.grade, row.sync, row.approved, row.submitted, row.missing,
+               row.waiting_since, row.hours_logged, row.hours_expected, coverage, waited)
+        keys.append(key)
+        if key not in _ROWS:
+            missing.append((key, row))
+    if missing:
+        intern_row = get_template_attribute("cohort/_rows.html", "intern_row")
+        heat_row = get_template_attribute("cohort/_rows.html", "heat_row")
+        for (key, _row), line in zip(missing, _lines(course_id, [row for _key, row in missing], objectives, now)):
+            _ROWS.keep(key, (intern_row(line), heat_row(line)))
+    return [_ROWS.get(key) or _ROWS.keep(key, _render_now(course_id, row, objectives, now))
+            for key, row in zip(keys, rows)]
+
+
+def _render_now(course_id: int, row, objectives, now) -> tuple[Markup, Markup]:
+    """A row whose kept HTML another request's overflow cleared in the meantime."""
+    (line,) = _lines(course_id, [row], objectives, now)
+    return (get_template_attribute("cohort/_rows.html", "intern_row")(line),
+            get_template_attribute("cohort/_rows.html", "heat_row")(line))
 
 
 def _lines(course_id: int, rows, objectives, now) -> list[Line]:
@@ -155,10 +202,18 @@ def dashboard(course_id: int):
     state["page"] = min(max(state["page"], 1), pages)
     return render_template(
         "cohort/cohort_show.html", course=membership.course, membership=membership,
-        lines=_lines(course_id, found.rows, objectives, now), matching=found.matching, total=found.total,
+        rows_html=_rows_html(course_id, found.rows, objectives, now), matching=found.matching, total=found.total,
         pages=pages, first=(state["page"] - 1) * PER_PAGE,
         objectives=objectives, state=state, filters=summary.FILTERS,
-        roster_supported=lms.current().roster_supported(membership.course))
+        roster_supported=lms.current().roster_supported(membership.course), sort_href=_sort_links(course_id, state))
+
+
+def _sort_links(course_id: int, state: dict):
+    """The column headers' links, sort key and direction in turn, from two URLs built once."""
+    links = {direction: url_for_each(".dashboard", "sort", course_id=course_id, q=state["q"] or None,
+                                     status=state["status"] or None, sort=None, dir=direction)
+             for direction in ("asc", "desc")}
+    return lambda key, direction: links[direction](key)
 
 
 @bp.get("/c/<int:course_id>/cohort.csv")

@@ -28,6 +28,7 @@ from portfolio.objectives.models import Objective
 from portfolio.people.access import load_membership
 from portfolio.people.models import Membership, Role
 from portfolio.placements.operations import placement_of
+from portfolio.urls import url_for_each
 
 bp = Blueprint("journal", __name__)
 
@@ -67,16 +68,6 @@ def _progress_for(membership_course_id: int, intern_id: int):
     return placement, progress.compute_from_revisions(placement, revisions, objectives)
 
 
-_SLOT = 987654321  # stands in for one argument of a URL built once for many rows
-
-
-def _url_for_each(endpoint: str, key: str, **values):
-    """``url_for`` for many values of one argument (an id or a date, which need no quoting):
-    the URL is built once and each value put in the slot it leaves, the last one in the URL."""
-    head, _slot, tail = url_for(endpoint, **values, **{key: _SLOT}).rpartition(str(_SLOT))
-    return lambda value: f"{head}{value}{tail}"
-
-
 @lru_cache(maxsize=4096)
 def _week_label(pattern: str, locale: str, start: date) -> Markup:
     """"Week of <date>" as ``pattern`` (the translation) and the locale write it: a pure
@@ -94,8 +85,8 @@ def _timeline(course_id: int, weeks: list[progress.Week], *, own: bool) -> list[
     rather than through a date filter, two translations and a URL lookup per row of the template."""
     locale = str(get_locale())
     week_label, hours_label = _("Week of %(date)s"), _("%(hours)s h")
-    week_url = _url_for_each(".week", "week", course_id=course_id)
-    entry_url = _url_for_each(".show", "entry_id", course_id=course_id)
+    week_url = url_for_each(".week", "week", course_id=course_id)
+    entry_url = url_for_each(".show", "entry_id", course_id=course_id)
     rows = []
     for week in weeks:
         if own:
