@@ -8,7 +8,7 @@ from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from flask_babel import format_date, format_datetime, format_number, gettext as _
+from flask_babel import gettext as _
 from flask_login import current_user, login_user
 
 from portfolio.db import db
@@ -20,6 +20,7 @@ from portfolio.people.models import Membership, Role, User
 from portfolio.signoff import notifications, operations, queries
 from portfolio.signoff.forms import InviteForm, NewLinkForm, SignInForm
 from portfolio.signoff.models import DecisionKind, SignInLink
+from portfolio.templating import Formats
 
 bp = Blueprint("signoff", __name__)
 
@@ -163,10 +164,11 @@ def _queue_texts(weeks: list[queries.WaitingWeek]) -> dict[str, dict]:
     """Hours, weeks and times as the ``numberformat``, ``dateformat("medium")`` and
     ``datetimeformat("short")`` filters show them, each distinct value formatted once:
     the queue repeats the same few on every week and task."""
+    formats = Formats()
     hours = {week.hours for week in weeks} | {task.hours for week in weeks for task in week.tasks}
-    return {"number": {value: format_number(value) for value in hours},
-            "week_date": {day: format_date(day, "medium") for day in {week.week_start for week in weeks}},
-            "moment": {when: format_datetime(when, "short") for when in {week.submitted_at for week in weeks}}}
+    return {"number": {value: formats.number(value) for value in hours},
+            "week_date": {day: formats.date(day) for day in {week.week_start for week in weeks}},
+            "moment": {when: formats.moment(when) if when else "" for when in {week.submitted_at for week in weeks}}}
 
 
 def _hours(prefix: str, entry: Entry) -> dict[int, Decimal]:
