@@ -14,7 +14,3 @@ if app.config["PRODUCTION"] and not schema_is_current(app):
         "portfolio: refusing to start in production: the database is not migrated; "
         "run 'flask --app portfolio db upgrade' first"
     )
-
-import gc  # noqa: E402
-
-gc.freeze()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
+from functools import cache
 
 import sqlalchemy as sa
 
@@ -27,10 +28,15 @@ class PlacementData:
     work_language: str
 
 
+@cache
+def _placement_of() -> sa.Select:
+    # Built once: the journal's pages ask on every visit.
+    return sa.select(Placement).where(Placement.course_id == sa.bindparam("course_id", type_=sa.Integer),
+                                      Placement.intern_id == sa.bindparam("intern_id", type_=sa.Integer))
+
+
 def placement_of(course_id: int, intern_id: int) -> Placement | None:
-    return db.session.scalar(
-        sa.select(Placement).where(Placement.course_id == course_id, Placement.intern_id == intern_id)
-    )
+    return db.session.scalar(_placement_of(), {"course_id": course_id, "intern_id": intern_id})
 
 
 def save_placement(intern: User, data: PlacementData, *, by: Membership) -> Placement:

@@ -259,3 +259,33 @@ def test_the_number_of_queries_does_not_grow_with_the_cohort(app, make_client, l
     # reads, the write in a savepoint (on PostgreSQL with its lock timeout set and reset),
     # the page again, and what the commit expired.
     assert counts[5] <= 4 and cold[5] <= counts[5] + 11
+
+
+def test_rows_kept_between_views_show_every_change_and_each_reader_s_language(app, make_client, login, course,
+                                                                             make_member):
+    """Each row's HTML is kept by everything it shows: a changed figure, name or grade
+    shows at once, and a reader in another language or time zone gets their own words."""
+    english = login(make_client(), course["advisor"])
+    french = login(make_client(), make_member(Role.advisor, course_id=course["course"], locale="fr",
+                                              timezone="Asia/Tokyo"))
+    url = f"/c/{course['course']}/cohort"
+
+    def zed_row(client) -> str:
+        html = client.get(url).get_data(as_text=True)
+        return html.split(f"/interns/{course['zed'].user_id}/journal", 1)[1].split("</tr>", 1)[0]
+
+    assert "never launched" in zed_row(english) and "not graded" in zed_row(english)
+    assert "outil jamais ouvert" in zed_row(french) and "never launched" not in zed_row(french)
+    with app.app_context():
+        db.session.execute(sa.update(User).where(User.id == course["zed"].user_id)
+                           .values(name="Zed Ndlovu-Berg", last_seen_at=utcnow()))
+        db.session.add(Grade(course_id=course["course"], intern_id=course["zed"].user_id, state=GradeState.draft,
+                             score=1, score_maximum=10))
+        db.session.commit()
+    row = zed_row(english)
+    assert "Zed Ndlovu-Berg" in row and "never launched" not in row and "draft" in row
+    assert "outil jamais ouvert" not in zed_row(french)
+    # Amara's oldest wait in each reader's own zone: New York and Tokyo are never the same clock.
+    waits = [client.get(url).get_data(as_text=True).split("Amara Okafor", 1)[1].split("</tr>", 1)[0]
+             for client in (english, french)]
+    assert waits[0] != waits[1]
