@@ -16,6 +16,7 @@ from itertools import chain
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from portfolio.cohort.models import InternStanding
 from portfolio.db import upsert_insert
@@ -72,9 +73,14 @@ def forget(connection: sa.Connection, *, course_id: int | None = None, intern_id
     connection.execute(statement)
 
 
+_TOUCHED = "portfolio.standing.touched"  # session.info: the pairs this transaction already marked
+
+
 @sa.event.listens_for(Session, "after_flush")
 def _journal_written(session: Session, _context) -> None:
-    """Every ORM write to an entry, a task or a placement marks its intern's figures out of date."""
+    """Every ORM write to an entry, a task or a placement marks its intern's figures out of
+    date, once per transaction: the raised version becomes visible with the transaction's
+    other writes, at its commit, so a second raise would tell a dashboard nothing more."""
     pairs: set[tuple[int, int]] = set()
     entry_ids: set[int] = set()
     for instance in chain(session.new, session.dirty, session.deleted):
@@ -82,11 +88,27 @@ def _journal_written(session: Session, _context) -> None:
             if instance.course_id is not None and instance.intern_id is not None:
                 pairs.add((instance.course_id, instance.intern_id))
         elif isinstance(instance, Task) and instance.entry_id is not None:
-            entry_ids.add(instance.entry_id)
+            entry = session.identity_map.get(identity_key(Entry, instance.entry_id))
+            if entry is not None and entry.course_id is not None and entry.intern_id is not None:
+                pairs.add((entry.course_id, entry.intern_id))
+            else:
+                entry_ids.add(instance.entry_id)
+    touched = session.info.setdefault(_TOUCHED, set())
+    pairs -= touched
     if not pairs and not entry_ids:
         return
     connection = session.connection()
     if entry_ids:
         pairs.update(connection.execute(
             sa.select(Entry.course_id, Entry.intern_id).where(Entry.id.in_(entry_ids))).all())
+        pairs -= touched
     touch(connection, pairs)
+    touched.update(pairs)
+
+
+@sa.event.listens_for(Session, "after_transaction_end")
+def _transaction_ended(session: Session, transaction) -> None:
+    """The transaction's end, or a savepoint's (a rolled-back savepoint may have held a
+    mark); not the inner step each flush opens and closes."""
+    if transaction.parent is None or transaction.nested:
+        session.info.pop(_TOUCHED, None)

@@ -189,3 +189,27 @@ def test_the_command_computes_what_changed(app, world, make_entry):
     make_entry(world.ben, week_start=weeks_ago(1), state=EntryState.submitted, tasks=[("Met", "6", [])])
     assert "interns whose figures were computed: 1" in runner.invoke(args=["cohort", "refresh"]).output
     assert view(app, world.course)[0] == 0
+
+
+def _version(course_id: int, intern_id: int) -> int:
+    return db.session.scalar(sa.select(InternStanding.version).where(
+        InternStanding.course_id == course_id, InternStanding.intern_id == intern_id)) or 0
+
+
+def test_a_transaction_marks_an_intern_once_however_often_it_flushes_and_again_after_a_savepoint_rollback(app, world):
+    with app.app_context():
+        before = _version(world.course, world.ana.user_id)
+        entry = db.session.get(Entry, world.waiting)
+        for hours in ("5", "6", "7"):  # three flushes of the same intern's journal
+            entry.tasks[0].hours = Decimal(hours)
+            db.session.flush()
+        assert _version(world.course, world.ana.user_id) == before + 1
+        with db.session.begin_nested() as savepoint:  # a mark inside a savepoint that is undone...
+            db.session.add(Task(entry_id=world.waiting, position=5, description="undone", hours=Decimal(1)))
+            db.session.flush()
+            savepoint.rollback()
+        entry.reflection = "Changed after the savepoint."
+        db.session.flush()  # ...is made again by the next write
+        assert _version(world.course, world.ana.user_id) == before + 2
+        db.session.commit()
+    assert view(app, world.course)[1][world.ana.user_id].hours_logged == Decimal(7)
