@@ -151,8 +151,8 @@ def _prepare_form(membership, entry: Entry | None) -> EntryForm:
     return form
 
 
-def _handle(membership: Membership, week_start: date, entry: Entry | None):
-    placement = placement_of(membership.course_id, membership.user_id)
+def _handle(membership: Membership, week_start: date, entry: Entry | None, placement=None):
+    placement = placement or placement_of(membership.course_id, membership.user_id)
     form = _prepare_form(membership, entry)
     if request.method == "GET":
         return _render_edit(membership, form, week_start=week_start, entry=entry, placement=placement)
@@ -204,7 +204,7 @@ def week(course_id: int, week: str):
     if placement is None:
         flash(_("Set up your placement first: its dates give the journal's weeks."), "error")
         return redirect(url_for("placements.edit_own", course_id=course_id))
-    return _handle(membership, week_start, None)
+    return _handle(membership, week_start, None, placement)
 
 
 @bp.route("/c/<int:course_id>/entries/<int:entry_id>/edit", methods=["GET", "POST"])
