@@ -9,6 +9,7 @@ from portfolio.db import db
 def record_event(
     action: str,
     *,
+    by=None,
     actor=None,
     course=None,
     subject=None,
@@ -18,13 +19,17 @@ def record_event(
 ) -> AuditEvent:
     """Append one event to the trail; it commits with the change it describes.
 
-    ``about`` is the intern concerned; by default the subject's intern, if it has one.
+    ``by``: the membership acting, which says who, in which course and in which role
+    (else ``actor`` and ``course``, and the role is looked up). ``about`` is the intern
+    concerned; by default the subject's intern, if it has one.
     """
     about_id = getattr(about, "id", None)
     if about_id is None and subject is not None:
         about_id = getattr(subject, "intern_id", None) or getattr(getattr(subject, "entry", None), "intern_id", None)
     role = None
-    if actor is not None and course is not None:
+    if by is not None:
+        actor, course, role = by.user, by.course, by.role.value
+    elif actor is not None and course is not None:
         found = actor.role_in(course)
         role = found.value if found else None
     event = AuditEvent(

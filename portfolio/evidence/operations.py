@@ -197,7 +197,7 @@ def add_evidence(entry: Entry, data: bytes, filename: str | None, *, by: Members
     )
     db.session.add(evidence)
     db.session.flush()
-    record_event("evidence.added", actor=by.user, course=by.course, subject=evidence, via="web",
+    record_event("evidence.added", by=by, subject=evidence, via="web",
                  entry=entry.id, name=name, content_type=content_type, size=evidence.size, sha256=evidence.sha256)
     return evidence
 
@@ -209,7 +209,7 @@ def remove_evidence(evidence: Evidence, *, by: Membership) -> list[str]:
     so that a rolled-back request never loses a file that a row still names).
     """
     ensure(evidence.entry.can_edit(by))
-    record_event("evidence.removed", actor=by.user, course=by.course, subject=evidence, via="web",
+    record_event("evidence.removed", by=by, subject=evidence, via="web",
                  entry=evidence.entry_id, name=evidence.original_name, sha256=evidence.sha256)
     names = [n for n in (evidence.stored_name, evidence.thumbnail_name) if n]
     db.session.delete(evidence)

@@ -70,7 +70,7 @@ def request_export(membership: Membership, intern: User, scope: Scope) -> Export
         job.export, job.state, job.progress, job.finished_at = cached, JobState.done, 100, utcnow()
     db.session.add(job)
     db.session.flush()
-    record_event("export.requested", actor=membership.user, course=membership.course, subject=job, about=intern,
+    record_event("export.requested", by=membership, subject=job, about=intern,
                  scope=scope.value, cached=cached is not None)
     return job
 
@@ -82,7 +82,7 @@ def request_cohort_export(membership: Membership, scope: Scope) -> ExportJob:
                     kind=JobKind.cohort, scope=scope)
     db.session.add(job)
     db.session.flush()
-    record_event("export.cohort_requested", actor=membership.user, course=membership.course, subject=job,
+    record_event("export.cohort_requested", by=membership, subject=job,
                  scope=scope.value)
     return job
 

@@ -280,7 +280,7 @@ def move_criterion(criterion: Criterion, direction: str, *, by: Membership | Use
         c.position = position
     db.session.flush()
     db.session.expire(rubric, ["criteria"])
-    record_event("rubric.criterion_moved", actor=by.user, course=by.course, subject=criterion, via=via,
+    record_event("rubric.criterion_moved", by=by, subject=criterion, via=via,
                  direction=direction, position=criterion.position)
     return True
 
@@ -415,7 +415,7 @@ def release_grade(grade: Grade, by: Membership | User, *, via: str = "web") -> S
     grade.released_at = utcnow()
     grade.released_by_id = by.user_id
     delivery = queue_delivery(grade)
-    record_event("grade.released", actor=by.user, course=by.course, subject=grade, via=via, score=grade.score,
+    record_event("grade.released", by=by, subject=grade, via=via, score=grade.score,
                  maximum=grade.score_maximum, timestamp=delivery.timestamp.isoformat())
     return delivery
 
@@ -447,6 +447,6 @@ def retry_delivery(grade: Grade, by: Membership | User, *, via: str = "web") -> 
     delivery.next_attempt_at = utcnow()
     delivery.attempts = 0
     db.session.flush()
-    record_event("grade.delivery_retried", actor=by.user, course=by.course, subject=grade, via=via,
+    record_event("grade.delivery_retried", by=by, subject=grade, via=via,
                  previous_state=previous, last_status=delivery.last_status, last_error=delivery.last_error)
     return delivery

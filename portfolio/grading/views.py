@@ -255,13 +255,14 @@ def grade(course_id: int, intern_id: int):
         return _grade_page(membership, intern, found, existing, form, 422)
     saved = operations.save_grade(membership.course, intern_id, levels=form.levels(), feedback=form.feedback(),
                                   comment=form.comment.data or "", by=membership)
+    if saved.is_released:  # worded before the commit expires the grade
+        message = _("Changes saved. The intern sees them, and the new score is on its way to the LMS.")
+    else:
+        message = _("Draft saved: %(score)s of %(maximum)s points. The intern does not see it yet.",
+                    score=_number(saved.score), maximum=_number(saved.score_maximum))
     db.session.commit()
     passback.kick()
-    if saved.is_released:
-        flash(_("Changes saved. The intern sees them, and the new score is on its way to the LMS."), "success")
-    else:
-        flash(_("Draft saved: %(score)s of %(maximum)s points. The intern does not see it yet.",
-                score=_number(saved.score), maximum=_number(saved.score_maximum)), "success")
+    flash(message, "success")
     return redirect(url_for(".grade", course_id=course_id, intern_id=intern_id))
 
 

@@ -49,7 +49,7 @@ def start_entry(membership: Membership, placement: Placement | None, week_start:
                   state=EntryState.draft, revision=1)
     db.session.add(entry)
     db.session.flush()
-    record_event("entry.started", actor=membership.user, course=membership.course, subject=entry, via="web",
+    record_event("entry.started", by=membership, subject=entry, via="web",
                  week=week_start.isoformat())
     return entry
 
@@ -82,7 +82,7 @@ def save_draft(entry: Entry, reflection: str, tasks: list[TaskData], *, by: Memb
         entry.autosaved_at = utcnow()
     db.session.flush()
     if not autosave:
-        record_event("entry.saved", actor=by.user, course=by.course, subject=entry, via="web")
+        record_event("entry.saved", by=by, subject=entry, via="web")
 
 
 def completeness_problems(entry: Entry) -> list[str]:
@@ -113,7 +113,7 @@ def submit_entry(entry: Entry, *, by: Membership) -> None:
     entry.submitted_at = utcnow()
     entry.submissions += 1
     db.session.flush()
-    record_event("entry.submitted", actor=by.user, course=by.course, subject=entry, via="web",
+    record_event("entry.submitted", by=by, subject=entry, via="web",
                  previous=previous.value, revision=entry.revision)
 
 
@@ -137,6 +137,6 @@ def revise_entry(entry: Entry, *, by: Membership) -> Entry:
                                 content_type=item.content_type, size=item.size, sha256=item.sha256,
                                 thumbnail_name=item.thumbnail_name, uploaded_by_id=item.uploaded_by_id))
     db.session.flush()
-    record_event("entry.revised", actor=by.user, course=by.course, subject=revision, via="web",
+    record_event("entry.revised", by=by, subject=revision, via="web",
                  from_entry=entry.id, revision=revision.revision)
     return revision

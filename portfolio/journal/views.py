@@ -175,16 +175,19 @@ def _handle(membership: Membership, week_start: date, entry: Entry | None, place
 
     entry = entry or operations.start_entry(membership, placement, week_start)
     operations.save_draft(entry, form.reflection.data or "", form.task_data(), by=membership)
+    # Where to go next is known before the commit, which expires what the session holds.
     if action == "submit":
         operations.submit_entry(entry, by=membership)
         signoff_mail.entry_submitted(entry)
+        target = url_for(".show", course_id=membership.course_id, entry_id=entry.id)
         db.session.commit()
         kick()
         flash(_("The week is submitted for sign-off."), "success")
-        return redirect(url_for(".show", course_id=membership.course_id, entry_id=entry.id))
+        return redirect(target)
+    target = url_for(".edit", course_id=membership.course_id, entry_id=entry.id)
     db.session.commit()
     flash(_("Your draft is saved."), "success")
-    return redirect(url_for(".edit", course_id=membership.course_id, entry_id=entry.id))
+    return redirect(target)
 
 
 @bp.route("/c/<int:course_id>/journal/weeks/<week>", methods=["GET", "POST"])

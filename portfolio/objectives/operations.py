@@ -52,7 +52,7 @@ def _append(by: Membership, values: dict, *, via: str, **details) -> Objective:
             db.session.add(objective)
     except IntegrityError as error:
         raise CodeTaken() from error
-    record_event("objective.created", actor=by.user, course=by.course, subject=objective, via=via,
+    record_event("objective.created", by=by, subject=objective, via=via,
                  code=objective.code, **details)
     return objective
 
@@ -81,7 +81,7 @@ def update_objective(objective: Objective, by: Membership, *, via: str = "web", 
                 changed.append(name)
     if changed:
         db.session.flush()
-        record_event("objective.updated", actor=by.user, course=by.course, subject=objective, via=via,
+        record_event("objective.updated", by=by, subject=objective, via=via,
                      code=objective.code, changed=changed)
     return bool(changed)
 
@@ -100,7 +100,7 @@ def move_objective(objective: Objective, by: Membership, direction: str, *, via:
     framework[a], framework[b] = framework[b], framework[a]
     _renumber(framework)
     db.session.flush()
-    record_event("objective.moved", actor=by.user, course=by.course, subject=objective, via=via,
+    record_event("objective.moved", by=by, subject=objective, via=via,
                  code=objective.code, direction=direction, position=objective.position)
     return True
 
@@ -112,7 +112,7 @@ def retire_objective(objective: Objective, by: Membership, *, via: str = "web") 
         raise InvalidTransition(_l("This objective is already retired."))
     objective.retired_at = utcnow()
     db.session.flush()
-    record_event("objective.retired", actor=by.user, course=by.course, subject=objective, via=via, code=objective.code)
+    record_event("objective.retired", by=by, subject=objective, via=via, code=objective.code)
 
 
 def reactivate_objective(objective: Objective, by: Membership, *, via: str = "web") -> None:
@@ -122,7 +122,7 @@ def reactivate_objective(objective: Objective, by: Membership, *, via: str = "we
         raise InvalidTransition(_l("This objective is not retired."))
     objective.retired_at = None
     db.session.flush()
-    record_event("objective.reactivated", actor=by.user, course=by.course, subject=objective, via=via,
+    record_event("objective.reactivated", by=by, subject=objective, via=via,
                  code=objective.code)
 
 
@@ -133,7 +133,7 @@ def delete_objective(objective: Objective, by: Membership, *, via: str = "web") 
     if used:
         raise DomainError(ngettext("This objective is used by %(num)d task; retire it instead.",
                                    "This objective is used by %(num)d tasks; retire it instead.", used))
-    record_event("objective.deleted", actor=by.user, course=by.course, subject=objective, via=via,
+    record_event("objective.deleted", by=by, subject=objective, via=via,
                  code=objective.code, title=objective.title)
     db.session.delete(objective)
     db.session.flush()

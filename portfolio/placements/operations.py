@@ -60,6 +60,6 @@ def save_placement(intern: User, data: PlacementData, *, by: Membership) -> Plac
             setattr(placement, name, value)
     db.session.flush()
     if created or changes:
-        record_event("placement.created" if created else "placement.changed", actor=by.user, course=by.course,
+        record_event("placement.created" if created else "placement.changed", by=by,
                      subject=placement, via="web", intern_id=intern.id, changes=changes)
     return placement

@@ -128,7 +128,7 @@ def invite_supervisor(intern: Membership, *, name: str, email: str, locale: str 
         if membership is None:
             db.session.add(Membership(user=supervisor, course_id=intern.course_id, role=Role.supervisor))
         db.session.flush()
-        record_event("supervisor.invited", actor=by.user, course=by.course, subject=supervision, via="web",
+        record_event("supervisor.invited", by=by, subject=supervision, via="web",
                      intern_id=intern.user_id, supervisor_id=supervisor.id,
                      replaced=current.supervisor_id if current is not None else None)
     token = issue_link(supervision, by=by)
@@ -165,7 +165,7 @@ def revoke_links(supervision: Supervision, *, by: Membership) -> int:
     ensure(by.course_id == supervision.course_id and can_manage_supervisor(by, supervision.intern_id))
     count = _revoke_open_links(supervision)
     db.session.flush()
-    record_event("supervisor.links_revoked", actor=by.user, course=by.course, subject=supervision, via="web",
+    record_event("supervisor.links_revoked", by=by, subject=supervision, via="web",
                  count=count)
     return count
 
@@ -176,7 +176,7 @@ def end_supervision(supervision: Supervision, *, by: Membership) -> None:
     supervision.ended_at = utcnow()
     _revoke_open_links(supervision)
     db.session.flush()
-    record_event("supervisor.ended", actor=by.user, course=by.course, subject=supervision, via="web",
+    record_event("supervisor.ended", by=by, subject=supervision, via="web",
                  supervisor_id=supervision.supervisor_id)
 
 
@@ -262,7 +262,7 @@ def decide(entry: Entry, kind: DecisionKind, *, by: Membership, shown_hash: str,
         raise _already_decided(entry) or Conflict()
     standing.touch(db.session.connection(), [(entry.course_id, entry.intern_id)])
     db.session.refresh(entry)
-    record_event(f"entry.{new_state.value}", actor=by.user, course=by.course, subject=entry, via=via,
+    record_event(f"entry.{new_state.value}", by=by, subject=entry, via=via,
                  revision=entry.revision, content_hash=decision.content_hash, corrections=corrections)
     return decision
 

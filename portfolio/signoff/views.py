@@ -195,10 +195,10 @@ def decide(course_id: int, entry_id: int):
                                  comment=request.form.get("comment", ""), hours=_hours(f"hours-{entry.id}-", entry),
                                  via=_via(membership))
     notifications.decision_made(entry, decision)
+    approved = decision.kind is DecisionKind.approved  # read before the commit expires it
     db.session.commit()
     kick()
-    flash(_("The week is approved.") if decision.kind is DecisionKind.approved
-          else _("The week is sent back to the intern."), "success")
+    flash(_("The week is approved.") if approved else _("The week is sent back to the intern."), "success")
     return redirect(request.form.get("next") if (request.form.get("next") or "").startswith(f"/c/{course_id}/")
                     else url_for(".queue", course_id=course_id))
 
