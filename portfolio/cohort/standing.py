@@ -40,12 +40,15 @@ def touch(connection: sa.Connection, pairs: Iterable[tuple[int, int]]) -> None:
             index_elements=["course_id", "intern_id"], set_={"version": InternStanding.version + 1}))
 
 
-def store(connection: sa.Connection, course_id: int, computed: dict[int, tuple[int, dict]]) -> None:
+def store(connection: sa.Connection, course_id: int, computed: dict[int, tuple[int, dict]]) -> int:
     """Keep figures computed from the journal: ``computed`` maps an intern to the version read
     before the journal was read, and the figures (the keys of ``FIGURES``). A row whose
-    version moved in the meantime keeps its old figures and stays out of date."""
+    version moved in the meantime keeps its old figures and stays out of date, and so does
+    one a writer holds. Returns how many rows were offered to the database."""
     if not computed:
-        return
+        return 0
+    if connection.dialect.name == "postgresql":
+        computed = _not_held_by_writers(connection, course_id, computed)
     insert = upsert_insert(InternStanding, connection.dialect.name)
     items = sorted(computed.items())
     for start in range(0, len(items), BATCH):
@@ -57,6 +60,22 @@ def store(connection: sa.Connection, course_id: int, computed: dict[int, tuple[i
             set_={"computed_version": statement.excluded.computed_version,
                   **{name: getattr(statement.excluded, name) for name in FIGURES}},
             where=InternStanding.version == statement.excluded.version))
+    return len(items)
+
+
+def _not_held_by_writers(connection: sa.Connection, course_id: int, computed: dict) -> dict:
+    """``computed`` without the rows a writer holds right now (PostgreSQL): that writer is
+    about to raise their version, so their figures would not be kept anyway, and waiting
+    for it would only hold the dashboard up. The rows left are locked until the commit."""
+    ids = sorted(computed)
+    existing, free = set(), set()
+    for start in range(0, len(ids), BATCH):
+        chunk = ids[start:start + BATCH]
+        where = (InternStanding.course_id == course_id, InternStanding.intern_id.in_(chunk))
+        existing.update(connection.execute(sa.select(InternStanding.intern_id).where(*where)).scalars())
+        free.update(connection.execute(sa.select(InternStanding.intern_id).where(*where)
+                                       .with_for_update(skip_locked=True)).scalars())
+    return {i: value for i, value in computed.items() if i in free or i not in existing}
 
 
 def forget(connection: sa.Connection, *, course_id: int | None = None, intern_id: int | None = None) -> None:
@@ -73,35 +92,46 @@ def forget(connection: sa.Connection, *, course_id: int | None = None, intern_id
     connection.execute(statement)
 
 
-_TOUCHED = "portfolio.standing.touched"  # session.info: the pairs this transaction already marked
+_PENDING = "portfolio.standing.pending"  # session.info: pairs written since the last mark
+_TOUCHED = "portfolio.standing.touched"  # session.info: pairs this transaction already marked
 
 
 @sa.event.listens_for(Session, "after_flush")
 def _journal_written(session: Session, _context) -> None:
-    """Every ORM write to an entry, a task or a placement marks its intern's figures out of
-    date, once per transaction: the raised version becomes visible with the transaction's
-    other writes, at its commit, so a second raise would tell a dashboard nothing more."""
-    pairs: set[tuple[int, int]] = set()
-    entry_ids: set[int] = set()
+    """Every ORM write to an entry, a task or a placement makes its intern's figures out of
+    date: noted here, marked when the transaction commits (``_mark_before_commit``)."""
+    pending = session.info.setdefault(_PENDING, set())
     for instance in chain(session.new, session.dirty, session.deleted):
         if isinstance(instance, (Entry, Placement)):
             if instance.course_id is not None and instance.intern_id is not None:
-                pairs.add((instance.course_id, instance.intern_id))
+                pending.add((instance.course_id, instance.intern_id))
         elif isinstance(instance, Task) and instance.entry_id is not None:
             entry = session.identity_map.get(identity_key(Entry, instance.entry_id))
             if entry is not None and entry.course_id is not None and entry.intern_id is not None:
-                pairs.add((entry.course_id, entry.intern_id))
+                pending.add((entry.course_id, entry.intern_id))
             else:
-                entry_ids.add(instance.entry_id)
-    touched = session.info.setdefault(_TOUCHED, set())
-    pairs -= touched
-    if not pairs and not entry_ids:
+                pending.add(("entry", instance.entry_id))
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _mark_before_commit(session: Session) -> None:
+    """Raise the version of every intern the transaction wrote, once each, as its last
+    statements: the raised version becomes visible with the other writes, at the commit,
+    so marking later tells a dashboard the same and holds the row's lock for a moment
+    only (a dashboard storing figures skips rows a writer holds)."""
+    session.flush()  # what the commit would flush next is noted first
+    pending = session.info.get(_PENDING)
+    if not pending:
         return
+    touched = session.info.setdefault(_TOUCHED, set())
+    pairs = {pair for pair in pending if pair[0] != "entry"}
+    entry_ids = {pair[1] for pair in pending if pair[0] == "entry"}
+    pending.clear()
     connection = session.connection()
     if entry_ids:
         pairs.update(connection.execute(
             sa.select(Entry.course_id, Entry.intern_id).where(Entry.id.in_(entry_ids))).all())
-        pairs -= touched
+    pairs -= touched
     touch(connection, pairs)
     touched.update(pairs)
 
@@ -109,6 +139,9 @@ def _journal_written(session: Session, _context) -> None:
 @sa.event.listens_for(Session, "after_transaction_end")
 def _transaction_ended(session: Session, transaction) -> None:
     """The transaction's end, or a savepoint's (a rolled-back savepoint may have held a
-    mark); not the inner step each flush opens and closes."""
-    if transaction.parent is None or transaction.nested:
+    mark or a noted write); not the inner step each flush opens and closes."""
+    if transaction.parent is None:
+        session.info.pop(_PENDING, None)
+        session.info.pop(_TOUCHED, None)
+    elif transaction.nested:
         session.info.pop(_TOUCHED, None)

@@ -180,8 +180,8 @@ class Listing(NamedTuple):
 
 def refresh(course_id: int, now: datetime | None = None, *, known_stale: bool = False) -> int:
     """Compute and store the figures of the course's interns whose kept figures are missing
-    or out of date (four statements, however many); returns how many, for the caller to
-    commit when there were any. ``known_stale``: a listing just said some are."""
+    or out of date (a handful of statements, however many); returns how many it stored, for
+    the caller to commit when there were any. ``known_stale``: a listing just said some are."""
     now = now or utcnow()
     connection = db.session.connection()
     if not known_stale and not connection.execute(queries.any_stale(), {"course_id": course_id, "now": now}).scalar():
@@ -194,15 +194,16 @@ def refresh(course_id: int, now: datetime | None = None, *, known_stale: bool = 
     postgres = connection.dialect.name == "postgresql"
     try:
         with connection.begin_nested():  # a savepoint: the view's transaction outlives a refusal
-            if postgres:  # never queue behind a writer's lock on a row: another view stores it
+            if postgres:  # rows writers hold are skipped; this bounds the wait on a row being created
                 connection.execute(sa.text(f"SET LOCAL lock_timeout = '{STORE_PATIENCE_MS}ms'"))
-            standing.store(connection, course_id, {i: (versions[i], _figures(row, now)) for i, row in computed.items()})
+            stored = standing.store(connection, course_id,
+                                    {i: (versions[i], _figures(row, now)) for i, row in computed.items()})
     except sa.exc.OperationalError:  # a writer held one of the rows: the kept figures stay as they were
         return 0
     finally:
         if postgres:
             connection.execute(sa.text("SET LOCAL lock_timeout TO DEFAULT"))
-    return len(computed)
+    return stored
 
 
 def refresh_all(commit) -> int:
