@@ -46,3 +46,12 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms request_id=%({x-request-i
 # gunicorn ≥ 25 opens a control socket at one fixed path per user: several servers on one
 # machine would fight over it, and nothing here uses it (restart with signals: HUP reloads).
 control_socket_disable = True
+
+
+def post_worker_init(worker):
+    """Each worker compiles its templates and opens its connections before its first
+    request (portfolio.warmup), not during it."""
+    from portfolio.warmup import warm
+    from portfolio.wsgi import app  # already loaded by this worker: no second app
+
+    warm(app, connections=worker.cfg.threads)

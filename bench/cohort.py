@@ -274,13 +274,21 @@ class Gunicorn:
             if self.process.poll() is not None:
                 raise SystemExit(f"gunicorn exited with {self.process.returncode}; see {self.log_path}")
             try:
-                if requests.get(f"http://127.0.0.1:{self.port}/readyz", timeout=2).ok:
+                if requests.get(f"http://127.0.0.1:{self.port}/readyz", timeout=2).ok and self._all_warmed():
                     return self
             except requests.RequestException:  # not listening yet, or the worker still booting
                 pass
             time.sleep(0.2)
         self.__exit__()
         raise SystemExit("gunicorn did not become ready within 60 s")
+
+    def _all_warmed(self) -> bool:
+        """Every worker has finished its warm-up (portfolio.warmup logs it), as a load
+        balancer's health check would wait for: one ready worker is not a ready server."""
+        if not self.log_path:
+            return True
+        self.log.flush()
+        return Path(self.log_path).read_text(errors="replace").count("warmed:") >= self.workers
 
     def __exit__(self, *exc):
         self.process.terminate()

@@ -10,12 +10,16 @@ The database is EMPTIED first. The people are simulated with locust, in this pro
 interns (7 in 10) read their journal, write a week and submit it; workplace supervisors
 (2 in 10) open their review queue and approve the oldest week; advisors (1 in 10) open
 the cohort dashboard, then an intern's grade page, and save a grade. Each waits 2 to 6 s
-between two steps, as a person reading a page does.
+between two steps, and before the first, as a person reading a page does; they arrive over
+the first five seconds.
 
-Prints requests per second, p50/p95/p99 per page, the errors, and a reconciliation: every
-write a simulated person saw succeed (a redirect after the POST) must be in the database
-exactly once, and no write may be there that nobody saw succeed. Exits 1 when any target
-is missed: zero errors, zero lost or doubled writes, p95 under 300 ms on every page.
+Every worker warms up at boot (portfolio.warmup) and the run waits for all of them; a few
+reads of each page come before the clock starts. Prints requests per second, p50/p95/p99
+per page, the errors, and a reconciliation: every write a simulated person saw succeed (a
+redirect after the POST) must be in the database exactly once, and no write may be there
+that nobody saw succeed. Exits 1 when any target is missed: zero errors, zero lost or
+doubled writes, p95 under 300 ms on every page. ``BENCH_ACCESS_LOG=<file>`` keeps
+gunicorn's access log, whose times are the server's own.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from locust import FastHttpUser, between, events, task  # isort: skip
 
 import argparse
 import itertools
+import os
 import re
 import sys
 import tempfile
@@ -60,6 +65,11 @@ class Person(FastHttpUser):
     wait_time = between(2, 6)
     network_timeout = 30.0
     connection_timeout = 10.0
+
+    def arrive(self):
+        """The first step comes after a think time too: people open the tool at their own
+        moments, and two hundred of them do not all click in the same second."""
+        self.wait()
 
     def as_user(self, user_id: int) -> dict:
         return {"Cookie": SETUP["cookies"][user_id]}
@@ -99,6 +109,7 @@ class Intern(Person):
     def on_start(self):
         self.interns = SETUP["intern_queue"]  # shared: each real intern is played by one user only
         self.next_intern()
+        self.arrive()
 
     def next_intern(self):
         self.intern = next(self.interns)
@@ -141,6 +152,7 @@ class Supervisor(Person):
 
     def on_start(self):
         self.supervisor = next(SETUP["supervisor_queue"])
+        self.arrive()
 
     @task
     def approve_the_oldest_week(self):
@@ -167,6 +179,7 @@ class Advisor(Person):
     def on_start(self):
         self.advisor = next(SETUP["advisor_queue"])
         self.graded = itertools.count()
+        self.arrive()
 
     @task
     def dashboard_then_grade(self):
@@ -188,6 +201,35 @@ class Advisor(Person):
         if self.post(f"/c/{course}/grades/{intern}", "grade: save", self.advisor, data,
                      redirect_to=f"/grades/{intern}") is not None:
             WRITES["grade"].append((intern, marker))
+
+
+def _log_requests(path: str):
+    """``BENCH_REQUEST_LOG=<file>``: one line per request, its start (seconds into the run),
+    name and response time in ms, as locust measured them."""
+    log = open(path, "w")
+    started = time.monotonic()
+
+    @events.request.add_listener
+    def _request(request_type, name, response_time, **_kwargs):
+        log.write(f"{time.monotonic() - started - response_time / 1000:.3f} {request_type} {name!r} {response_time:.0f}\n")
+
+    return log
+
+
+def warm_up(base: str, cohort, workers: int) -> None:
+    """A few reads of each page the people open, before the clock starts, so that every
+    worker has run each statement once: the figures are a running deployment's, not those
+    of its first second. Reads only: the reconciliation counts every write."""
+    import requests
+
+    course = cohort.course_id
+    intern, supervisor, advisor = cohort.interns[-1], cohort.supervisors[-1], cohort.advisors[-1]
+    pages = [(f"/c/{course}/journal", intern), (f"/c/{course}/journal/weeks/{cohort.free_weeks[0].isoformat()}", intern),
+             (f"/c/{course}/review", supervisor), (f"/c/{course}/cohort", advisor),
+             (f"/c/{course}/grades/{intern}", advisor)]
+    for _ in range(3 * workers):  # a new connection each time: the kernel spreads them over the workers
+        for path, user in pages:
+            requests.get(base + path, headers={"Cookie": SETUP["cookies"][user]}, allow_redirects=False, timeout=30)
 
 
 def reconcile(app, cohort) -> list[str]:
@@ -290,9 +332,13 @@ def main() -> int:
                   f"{args.threads} threads) on {args.database_url.partition(':')[0]}"
                   f"{' and Redis' if args.redis_url else ''}"
                   f"{' (DIAGNOSIS: the cohort dashboard left out)' if args.no_dashboard else ''} …", flush=True)
+            warm_up(f"http://127.0.0.1:{port}", cohort, args.workers)
+            request_log = _log_requests(os.environ["BENCH_REQUEST_LOG"]) if os.environ.get("BENCH_REQUEST_LOG") else None
             runner.start(args.users, spawn_rate=args.users / 5)
             gevent.sleep(args.seconds)
             runner.quit()
+            if request_log is not None:
+                request_log.close()
             stats = environment.stats
             print(_table(stats, args.seconds))
             errors = [(f"{e.method} {e.name}", str(e.error), e.occurrences) for e in stats.errors.values()]
