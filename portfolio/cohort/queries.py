@@ -82,11 +82,14 @@ def stale_ids(course_id: int, now) -> sa.Select:
             .where(Membership.course_id == course_id, Membership.role == Role.intern, _out_of_date(now)))
 
 
-def stale(course_id: int, now) -> sa.Select:
-    """``interns`` narrowed to those whose kept figures are missing or out of date: found
-    from two tables first, since a cohort of thousands has a few dozen at a time."""
-    return interns(course_id).where(Membership.user_id.in_(stale_ids(course_id, now).scalar_subquery()),
-                                    _out_of_date(now))
+def stale(course_id: int, now, intern_ids: set[int] | None = None) -> sa.Select:
+    """``interns`` narrowed to those whose kept figures are missing or out of date (among
+    ``intern_ids`` when given): found from two tables first, since a cohort of thousands
+    has a few dozen at a time."""
+    ids = stale_ids(course_id, now)
+    if intern_ids is not None:
+        ids = ids.where(Membership.user_id.in_(intern_ids))
+    return interns(course_id).where(Membership.user_id.in_(ids.scalar_subquery()), _out_of_date(now))
 
 
 # --- what the dashboard lists: filtered, sorted and paged in the database ---------------------

@@ -110,6 +110,7 @@ class InternRow:
     hours_logged: Decimal = Decimal(0)
     hours_expected: Decimal = Decimal(0)
     kept_coverage: str | dict[int, int] | None = None  # the kept figures' JSON until first read
+    out_of_date: bool = False  # as listed: the kept figures no longer hold
 
     @property
     def coverage(self) -> dict[int, int]:
@@ -186,9 +187,16 @@ def refresh(course_id: int, now: datetime | None = None, *, known_stale: bool = 
     connection = db.session.connection()
     if not known_stale and not connection.execute(queries.any_stale(), {"course_id": course_id, "now": now}).scalar():
         return 0
-    stale = connection.execute(queries.stale(course_id, now)).all()  # the versions, read first
+    return refresh_rows(course_id, now)[1]
+
+
+def refresh_rows(course_id: int, now: datetime, intern_ids: set[int] | None = None) -> tuple[dict[int, InternRow], int]:
+    """``refresh`` for the out-of-date interns among ``intern_ids`` (None: all of them):
+    their rows as computed, and how many were stored."""
+    connection = db.session.connection()
+    stale = connection.execute(queries.stale(course_id, now, intern_ids)).all()  # the versions, read first
     if not stale:
-        return 0
+        return {}, 0
     computed = _compute(course_id, stale, now)
     versions = {r.id: r.version or 0 for r in stale}
     postgres = connection.dialect.name == "postgresql"
@@ -199,11 +207,11 @@ def refresh(course_id: int, now: datetime | None = None, *, known_stale: bool = 
             stored = standing.store(connection, course_id,
                                     {i: (versions[i], _figures(row, now)) for i, row in computed.items()})
     except sa.exc.OperationalError:  # a writer held one of the rows: the kept figures stay as they were
-        return 0
+        stored = 0
     finally:
         if postgres:
             connection.execute(sa.text("SET LOCAL lock_timeout TO DEFAULT"))
-    return stored
+    return computed, stored
 
 
 def refresh_all(commit) -> int:
@@ -249,7 +257,8 @@ def listing(course_id: int, objectives: list, *, text: str = "", status: str = "
     found = connection.execute(queries.page(sort, descending, status if status in queries.FILTERS else "",
                                             bool(text)), values).all()
     if found:
-        return Listing([_kept_row(r) for r in found], found[0].matching, found[0].total, found[0].stale)
+        return Listing([_kept_row(r, values["now"]) for r in found], found[0].matching, found[0].total,
+                       found[0].stale)
     if connection.execute(queries.any_stale(), values).scalar():  # they may fill this page
         return Listing([], 0, 0, True)
     matching = connection.execute(queries.count(queries.matching(course_id, text, status))).scalar_one()
@@ -261,10 +270,12 @@ def listing(course_id: int, objectives: list, *, text: str = "", status: str = "
     return Listing([], matching, total)
 
 
-def _kept_row(r) -> InternRow:
+def _kept_row(r, now: datetime | None = None) -> InternRow:
+    out_of_date = now is not None and (r.computed_version is None or r.computed_version != r.version
+                                       or (r.valid_until is not None and r.valid_until <= now))
     return _row(r, approved=r.approved or 0, submitted=r.submitted or 0, missing=r.missing or 0,
                 waiting_since=r.waiting_since, hours_logged=r.hours_logged or ZERO,
-                hours_expected=r.hours_expected or ZERO, kept_coverage=r.coverage)
+                hours_expected=r.hours_expected or ZERO, kept_coverage=r.coverage, out_of_date=out_of_date)
 
 
 def _compute(course_id: int, listed: list, now: datetime) -> dict[int, InternRow]:

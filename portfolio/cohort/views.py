@@ -60,6 +60,14 @@ def _listing(course_id: int, now, page: bool):
                                per_page=PER_PAGE, now=now)
 
     found = None if not page else listed()  # a page says whether figures were out of date
+    if found is not None and found.stale and found.rows and state["sort"] == "name" and not state["status"]:
+        # By name and unfiltered, which interns the page shows, in which order, and how many
+        # match do not depend on the figures: the page computes its own out-of-date rows only.
+        shown = {r.user.id for r in found.rows if r.out_of_date}
+        computed, stored = summary.refresh_rows(course_id, now, shown) if shown else ({}, 0)
+        if stored:
+            db.session.commit()  # kept for the next view
+        return found._replace(rows=[computed.get(r.user.id, r) for r in found.rows]), objectives, state
     if found is None or found.stale:
         if summary.refresh(course_id, now, known_stale=found is not None):  # kept for the next view
             db.session.commit()

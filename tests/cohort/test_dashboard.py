@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from portfolio.cohort import standing
+from portfolio.cohort.models import InternStanding
 from portfolio.db import db, utcnow
 from portfolio.grading.models import DeliveryState, Grade, GradeState, ScoreDelivery
 from portfolio.journal.models import Entry, EntryState
@@ -289,3 +290,25 @@ def test_rows_kept_between_views_show_every_change_and_each_reader_s_language(ap
     waits = [client.get(url).get_data(as_text=True).split("Amara Okafor", 1)[1].split("</tr>", 1)[0]
              for client in (english, french)]
     assert waits[0] != waits[1]
+
+
+def test_a_page_by_name_computes_its_own_rows_and_a_page_by_figures_the_whole_cohort(app, make_client, login, make_course,
+                                                                                    make_member, make_objective,
+                                                                                    bulk_cohort, fake_lms):
+    fake_lms()
+    course_id = make_course(title="Large")
+    ids = bulk_cohort(course_id, 120, [make_objective(course_id, code="O1", target=2)])
+    client = login(make_client(), make_member(Role.advisor, course_id=course_id))
+
+    def computed() -> set[int]:
+        with app.app_context():
+            return set(db.session.scalars(sa.select(InternStanding.intern_id).where(
+                InternStanding.course_id == course_id, InternStanding.computed_version.is_not(None))))
+
+    page = client.get(f"/c/{course_id}/cohort").get_data(as_text=True)
+    assert "Bulk Intern 0000" in page and "<td class=\"num\">1</td>" in page  # figures shown, freshly computed
+    assert computed() == set(ids[:50])  # the first page's interns, no one else yet
+    client.get(f"/c/{course_id}/cohort?page=3")
+    assert computed() == set(ids[:50]) | set(ids[100:])
+    client.get(f"/c/{course_id}/cohort?sort=missing")  # the order depends on everyone's figures
+    assert computed() == set(ids)
