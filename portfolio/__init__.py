@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 
 from portfolio import config as config_module
-from portfolio.db import db, enable_sqlite_wal
+from portfolio.db import check_connections_at_checkout, db, enable_sqlite_wal
 
 PACKAGE = Path(__file__).resolve().parent
 # A checkout keeps templates/, static/ and migrations/ at its top; a wheel carries them
@@ -78,9 +78,14 @@ def _init_database(app: Flask) -> None:
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    postgres = uri.startswith(("postgresql", "postgres:"))
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    options.setdefault("pool_pre_ping", not postgres)
     db.init_app(app)
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             from sqlalchemy import event
 
             event.listen(db.engine, "connect", enable_sqlite_wal)
+        elif db.engine.dialect.name == "postgresql" and not options["pool_pre_ping"]:
+            check_connections_at_checkout(db.engine)

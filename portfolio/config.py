@@ -46,7 +46,9 @@ def load(instance_path: str, overrides: dict | None = None) -> dict:
         "LTI_TICKET_TTL": 300,  # the "continue in a new window" ticket
         "SIGN_IN_LINK_HOURS": int(env.get("PORTFOLIO_SIGN_IN_LINK_HOURS", "72")),  # a supervisor's link
         # Flask and extensions
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # pool_pre_ping on SQLite; PostgreSQL checks its pooled connections at checkout
+        # without a round trip (portfolio.db.check_connections_at_checkout).
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "MAX_UPLOAD_BYTES": max_upload,  # one evidence file
         "MAX_CONTENT_LENGTH": max_upload + 1024 * 1024,  # the file plus the form around it
         "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead: journal pages stay open for hours

@@ -82,6 +82,39 @@ def enable_sqlite_wal(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+PING_AFTER_IDLE = 10.0  # seconds a pooled PostgreSQL connection may rest before a real ping
+
+
+def check_connections_at_checkout(engine: sa.Engine) -> None:
+    """``pool_pre_ping`` without its round trip on every request (PostgreSQL): a pooled
+    connection whose server end closed while it rested (a terminated backend, a restarted
+    server, a proxy closing idle connections) has a readable socket, which checkout sees
+    at no cost; one that rested longer than ``PING_AFTER_IDLE``, long enough for a silent
+    drop, is pinged as pre-ping would. Either way a dead one is replaced before the
+    request sees it (the pool retries on ``DisconnectionError``)."""
+    import select
+    import time
+
+    @sa.event.listens_for(engine, "connect")
+    @sa.event.listens_for(engine, "checkin")
+    def _rested_since(dbapi_connection, record) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _alive(dbapi_connection, record, proxy) -> None:
+        try:
+            closed = dbapi_connection.closed or bool(select.select([dbapi_connection.fileno()], [], [], 0)[0])
+        except (OSError, ValueError):
+            closed = True
+        if closed:
+            raise sa.exc.DisconnectionError("the server closed this pooled connection")
+        if time.monotonic() - record.info.get("checked_in_at", 0.0) > PING_AFTER_IDLE:
+            try:
+                engine.dialect.do_ping(dbapi_connection)
+            except engine.dialect.loaded_dbapi.Error as error:
+                raise sa.exc.DisconnectionError("a pooled connection did not answer its ping") from error
+
+
 _INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 

@@ -4,8 +4,10 @@ page, nothing half-written stays behind, and trying again works.
 
 On PostgreSQL the request's own server process is really terminated
 (``pg_terminate_backend``) between two of its statements, and idle pooled connections are
-killed between requests so that ``pool_pre_ping`` has to replace them. On SQLite, which
-has no server to lose, the same statement fails with the driver's OperationalError.
+killed between requests so that the check at checkout has to replace them (their socket
+says the server closed them; one that rested long is pinged). On SQLite, which has no
+server to lose, the same statement fails with the driver's OperationalError, and
+``pool_pre_ping`` replaces a closed handle.
 """
 
 from __future__ import annotations
@@ -130,3 +132,28 @@ def test_pooled_connections_that_died_while_idle_are_replaced_unseen(app, client
         response = client.get(f"/c/{member.course_id}/journal")
         assert response.status_code == 200
     assert client.get("/readyz").get_json() == {"status": "ok", "database": "ok"}
+
+
+def test_a_connection_is_pinged_only_after_a_long_rest(app, client, login, intern, monkeypatch):
+    """On PostgreSQL a request on a connection used a moment ago costs no ping; one that
+    rested past ``PING_AFTER_IDLE`` gets one. SQLite pings every checkout (pool_pre_ping),
+    where a ping is a function call."""
+    from portfolio.db import PING_AFTER_IDLE
+
+    member, _ = intern
+    login(client, member)
+    assert client.get(f"/c/{member.course_id}/journal").status_code == 200
+    with app.app_context():
+        engine = db.engine
+    pings = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda connection: pings.append(1) or real_ping(connection))
+    assert client.get(f"/c/{member.course_id}/journal").status_code == 200
+    if engine.dialect.name != "postgresql":
+        assert engine.pool._pre_ping and pings
+        return
+    assert not engine.pool._pre_ping and pings == []
+    for record in list(engine.pool._pool.queue):
+        record.info["checked_in_at"] -= PING_AFTER_IDLE + 1
+    assert client.get(f"/c/{member.course_id}/journal").status_code == 200
+    assert pings == [1]
