@@ -76,17 +76,17 @@ class Formats:
     def __init__(self):
         self.locale = get_locale() or Locale("en")
         self.zone = get_timezone()
-        self._key = (str(self.locale), str(self.zone))
+        self.key = (str(self.locale), str(self.zone))  # what the results depend on besides the value
 
     def date(self, value: date) -> str:
-        return _formatted(self._key, "date", value, self.locale, self.zone)
+        return _formatted(self.key, "date", value, self.locale, self.zone)
 
     def moment(self, value: datetime) -> str:
         """Date and time, both ``short``, in the viewer's zone."""
-        return _formatted(self._key, "moment", value, self.locale, self.zone)
+        return _formatted(self.key, "moment", value, self.locale, self.zone)
 
     def number(self, value) -> str:
-        return _formatted(self._key, "number", value, self.locale, self.zone)
+        return _formatted(self.key, "number", value, self.locale, self.zone)
 
     def duration(self, value: timedelta) -> str:
         """As Babel words it (granularity second, threshold 0.85): its unit and its rounded
@@ -97,7 +97,7 @@ class Formats:
             count = seconds / per_unit
             if count >= DURATION_THRESHOLD or unit == "second":
                 count = int(round(max(1, count) if unit == "second" and count > 0 else count))
-                return _formatted(self._key, "duration", (unit, count), self.locale, self.zone, value)
+                return _formatted(self.key, "duration", (unit, count), self.locale, self.zone, value)
         return ""
 
 

@@ -12,7 +12,6 @@ from portfolio.cohort.models import InternStanding
 from portfolio.db import UTCDateTime
 from portfolio.grading.models import DeliveryState, Grade, GradeState, ScoreDelivery
 from portfolio.journal.models import Entry, EntryState, Task, task_objective
-from portfolio.objectives.models import Objective
 from portfolio.people.models import Membership, Role, User
 from portfolio.placements.models import Placement
 

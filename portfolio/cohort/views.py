@@ -119,15 +119,16 @@ def _heat_label(translations, locale: str, code: str, target: int, n: int) -> Ma
 # Each intern's two rows as HTML, by everything they show: a dashboard viewed again, or by
 # another advisor with the same language and time zone, renders only the rows that changed.
 _ROWS = Memo(4_000)  # some 3 KB a row
-# What every row of a page shares (course, language, zone, objectives) stands in a row's key
-# as a number, never reused, rather than as itself: hashed once a page, not once a row.
+# What every row of a page shares (course, where the app is mounted, language, zone,
+# objectives) stands in a row's key as a number, never reused, rather than as itself:
+# hashed once a page, not once a row.
 _SHARED = Memo(1_000)
 _numbers = itertools.count()
 
 
 def _rows_html(course_id: int, rows, objectives, now) -> list[tuple[Markup, Markup]]:
     formats = Formats()
-    together = (course_id, formats._key, tuple(objectives))
+    together = (course_id, request.script_root, formats.key, tuple(objectives))
     shown = _SHARED.get(together)
     if shown is None:
         shown = _SHARED.keep(together, next(_numbers))

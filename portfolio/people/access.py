@@ -3,6 +3,8 @@ belong to is a 404, never a 403 that would confirm it exists."""
 
 from __future__ import annotations
 
+from functools import cache
+
 import sqlalchemy as sa
 from flask import abort, g, has_request_context, request
 from flask_login import current_user
@@ -13,6 +15,7 @@ from portfolio.people.models import Course, Membership, User
 from portfolio.people.queries import membership_of
 
 
+@cache
 def _signed_in_statement() -> sa.Select:
     """The user loader's statement, built once: every request runs it, with other ids."""
     from portfolio.privacy.models import NOTICE_VERSION, PrivacyAcknowledgement
@@ -26,20 +29,14 @@ def _signed_in_statement() -> sa.Select:
             .where(User.id == sa.bindparam("user_id")))
 
 
-_SIGNED_IN: sa.Select | None = None
-
-
 def load_signed_in(user_id: int) -> User | None:
     """The signed-in person (Flask-Login's user loader). On a course's page, the same
     statement brings their membership there, with the course, and whether they have
     acknowledged the privacy notice: every such page needs all three."""
-    global _SIGNED_IN
     course_id = (request.view_args or {}).get("course_id") if has_request_context() else None
     if not isinstance(course_id, int):
         return db.session.get(User, user_id)
-    if _SIGNED_IN is None:
-        _SIGNED_IN = _signed_in_statement()
-    found = db.session.execute(_SIGNED_IN, {"course_id": course_id, "user_id": user_id}).first()
+    found = db.session.execute(_signed_in_statement(), {"course_id": course_id, "user_id": user_id}).first()
     if found is None:
         return None
     g.signed_in_membership = (course_id, found.Membership, found.acknowledged)
