@@ -265,7 +265,8 @@ class Gunicorn:
 
         self.log = open(self.log_path or "/dev/null", "w")
         env = dict(self.env, GUNICORN_BIND=f"127.0.0.1:{self.port}", GUNICORN_WORKERS=str(self.workers),
-                   GUNICORN_THREADS=str(self.threads), GUNICORN_ACCESS_LOG=os.environ.get("BENCH_ACCESS_LOG", "/dev/null"), PYTHONPATH=str(ROOT))
+                   GUNICORN_THREADS=str(self.threads), PYTHONPATH=str(ROOT),
+                   GUNICORN_ACCESS_LOG=os.environ.get("BENCH_ACCESS_LOG", "/dev/null"))  # the server's own times
         self.process = subprocess.Popen(
             [str(Path(sys.executable).parent / "gunicorn"), "-c", str(ROOT / "gunicorn.conf.py"), self.wsgi],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT)

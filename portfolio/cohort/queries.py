@@ -88,7 +88,7 @@ def stale(course_id: int, now, intern_ids: set[int] | None = None) -> sa.Select:
     ids = stale_ids(course_id, now)
     if intern_ids is not None:
         ids = ids.where(Membership.user_id.in_(intern_ids))
-    return interns(course_id).where(Membership.user_id.in_(ids.scalar_subquery()), _out_of_date(now))
+    return interns(course_id).where(Membership.user_id.in_(ids.scalar_subquery()))
 
 
 # --- what the dashboard lists: filtered, sorted and paged in the database ---------------------

@@ -132,34 +132,26 @@ def _rows_html(course_id: int, rows, objectives, now) -> list[tuple[Markup, Mark
     shown = _SHARED.get(together)
     if shown is None:
         shown = _SHARED.keep(together, next(_numbers))
-    keys, missing = [], []
+    found, missing = [], []
     for row in rows:
         coverage = row.kept_coverage if not isinstance(row.kept_coverage, dict) \
             else tuple(sorted(row.kept_coverage.items()))
         waited = formats.duration(now - row.waiting_since) if row.waiting_since else None
         key = (shown, row.user, row.placement, row.grade, row.sync, row.approved, row.submitted, row.missing,
                row.waiting_since, row.hours_logged, row.hours_expected, coverage, waited)
-        keys.append(key)
-        if key not in _ROWS:
-            missing.append((key, row))
+        found.append(_ROWS.get(key))
+        if found[-1] is None:
+            missing.append((len(found) - 1, key, row))
     if missing:
         intern_row = get_template_attribute("cohort/_rows.html", "intern_row")
         heat_row = get_template_attribute("cohort/_rows.html", "heat_row")
-        for (key, _row), line in zip(missing, _lines(course_id, [row for _key, row in missing], objectives, now)):
-            _ROWS.keep(key, (intern_row(line), heat_row(line)))
-    return [_ROWS.get(key) or _ROWS.keep(key, _render_now(course_id, row, objectives, now))
-            for key, row in zip(keys, rows)]
+        lines = _lines(course_id, [row for _i, _key, row in missing], objectives, now, formats)
+        for (i, key, _row), line in zip(missing, lines):
+            found[i] = _ROWS.keep(key, (intern_row(line), heat_row(line)))
+    return found
 
 
-def _render_now(course_id: int, row, objectives, now) -> tuple[Markup, Markup]:
-    """A row whose kept HTML another request's overflow cleared in the meantime."""
-    (line,) = _lines(course_id, [row], objectives, now)
-    return (get_template_attribute("cohort/_rows.html", "intern_row")(line),
-            get_template_attribute("cohort/_rows.html", "heat_row")(line))
-
-
-def _lines(course_id: int, rows, objectives, now) -> list[Line]:
-    formats = Formats()
+def _lines(course_id: int, rows, objectives, now, formats: Formats) -> list[Line]:
     translations = current_translations()
     since, behind = translations.ugettext("since %(when)s"), translations.ugettext("%(hours)s h behind")
     grade_labels = {k: str(v) for k, v in summary.GRADE_LABELS.items()}

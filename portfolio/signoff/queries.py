@@ -112,17 +112,17 @@ def review_queue(membership: Membership) -> Queue:
     else:
         rows = db.session.execute(_WEEKS, {"course_id": membership.course_id}).all()
     interns: dict[int, tuple[int, PersonRow]] = {}
-    weeks = []
+    weeks: dict[int, WaitingWeek] = {}  # by id: an intern supervised twice still lists each week once
     for supervision_id, intern_id, name, email, *week in rows:
         person = PersonRow(intern_id, name, email)
         interns.setdefault(intern_id, (supervision_id, person))
-        if week[0] is not None:
-            weeks.append(WaitingWeek(*week, intern=person))
+        if week[0] is not None and week[0] not in weeks:
+            weeks[week[0]] = WaitingWeek(*week, intern=person)
     named = [person for _, person in sorted(interns.values(), key=lambda item: item[0] or 0)] \
         if membership.role is Role.supervisor else []
+    by_id, weeks = weeks, list(weeks.values())
     if not weeks:
         return Queue(weeks, named)
-    by_id = {w.id: w for w in weeks}
     ids = {"ids": list(by_id)}
 
     tasks: dict[int, WaitingTask] = {}

@@ -146,3 +146,22 @@ def test_the_queue_shows_evidence_as_the_evidence_panel_does(app, team, login, m
                                     course=membership.course, evidence_in_list=True)
         assert evidence_section(page, entry_id) == evidence_section(panel, entry_id)
     assert "Preview of site &lt;photo&gt;.png" in page and "minutes &amp; notes.pdf" in page
+
+
+def test_an_intern_supervised_twice_lists_each_week_once(app, team):
+    """Two current supervisions of the same intern by the same person (an invitation and a
+    mentor launch, or two invitations that crossed): each waiting week still comes once."""
+    from portfolio.signoff.models import Supervision
+
+    entry_id = team.submitted_entry()
+    team.invite()
+    with app.app_context():
+        first = db.session.scalar(sa.select(Supervision).where(Supervision.intern_id == team.intern.user_id))
+        db.session.add(Supervision(course_id=first.course_id, intern_id=first.intern_id,
+                                   supervisor_id=first.supervisor_id, source="mentor"))
+        db.session.commit()
+        supervisor = db.session.scalar(sa.select(Membership).where(
+            Membership.course_id == team.course_id, Membership.user_id == first.supervisor_id))
+        weeks, interns = queries.review_queue(supervisor)
+    assert [w.id for w in weeks] == [entry_id]
+    assert [i.id for i in interns] == [team.intern.user_id]
