@@ -16,6 +16,18 @@ from tests.browser.journey import Actor, acknowledge_privacy_notice, choose_lang
 SUPERVISOR = ("Mere Parata", "mere.parata@kiwi-design.example")
 
 
+def score_outbox(app) -> list[dict]:
+    import sqlalchemy as sa
+
+    from portfolio.db import db
+    from portfolio.grading.models import ScoreDelivery
+
+    with app.app_context():
+        return [dict(row._mapping) for row in db.session.execute(sa.select(
+            ScoreDelivery.state, ScoreDelivery.attempts, ScoreDelivery.next_attempt_at, ScoreDelivery.last_error,
+            ScoreDelivery.last_status, ScoreDelivery.synced_at))]
+
+
 def evidence_png() -> bytes:
     import io
 
@@ -215,8 +227,11 @@ def test_internship_journey(app, sites, people):
     advisor.shot("released")
 
     # --- The sandbox gradebook shows the score --------------------------------------------
-    row = poll_page(advisor.page, f"{sites['lms']}/sandbox/gradebook", "tr:has-text('Amara Okafor'):has-text('82')",
-                    message="the score in the sandbox gradebook")
+    try:
+        row = poll_page(advisor.page, f"{sites['lms']}/sandbox/gradebook",
+                        "tr:has-text('Amara Okafor'):has-text('82')", message="the score in the sandbox gradebook")
+    except AssertionError as error:  # say where the score stopped: its outbox row
+        raise AssertionError(f"{error}; the score outbox holds {score_outbox(app)}") from None
     expect(row.locator("td").first).to_contain_text("82.0 / 100.0")
     advisor.check_a11y(advisor.page, "sandbox gradebook")
     advisor.shot("gradebook")

@@ -84,6 +84,11 @@ def test_intern_journey_with_the_keyboard_alone(app, browser, sites, shots, axe_
     context.set_default_timeout(10_000)
     try:
         page = context.new_page()
+        # Playwright turns on file-chooser interception, in every frame's renderer, only
+        # when the first listener is added, and without waiting for it. Listening from
+        # the start means the tool's frame is intercepted when it loads, so the Space
+        # that opens the chooser later cannot arrive before the interception does.
+        page.on("filechooser", lambda chooser: None)
         intern = Actor("intern", page, sites, shots, axe_log)
         page.goto(f"{sites['lms']}/sandbox/launch/moodle/amara")
         frame = page.wait_for_selector("iframe.lms-frame").content_frame()
