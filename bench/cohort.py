@@ -189,14 +189,34 @@ def build(app, interns: int = 2000, advisors: int = 10, seed: int = 7, log=print
                       supervisor_of=supervisor_of, objectives=objectives, free_weeks=free_weeks, criteria=criteria)
 
 
+USER_AGENT = "portfolio-bench"  # every benchmark request says so: the session cookies are made for it
+
+
 def session_cookie(app, user_id: int) -> str:
-    """A signed session cookie for ``user_id``, as a launch would leave it (with the CSRF
-    secret already in it, so that every form token stays valid for the whole run)."""
+    """A signed session cookie for ``user_id``, as a launch leaves it in the browser: signed in
+    by ``login_user`` for a client on loopback that says ``USER_AGENT``, so the session's
+    identifier matches and the cookie stays as it is from request to request. The CSRF
+    secret is already in it, so every form token stays valid for the whole run."""
     import secrets
 
-    serializer = app.session_interface.get_signing_serializer(app)
-    value = serializer.dumps({"_user_id": str(user_id), "_fresh": True, "csrf_token": secrets.token_hex(20)})
+    from flask import session
+    from flask_login import login_user
+
+    from portfolio.db import db
+    from portfolio.people.models import User
+
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"},
+                                  headers={"User-Agent": USER_AGENT}):
+        login_user(db.session.get(User, user_id))
+        session["csrf_token"] = secrets.token_hex(20)
+        value = app.session_interface.get_signing_serializer(app).dumps(dict(session))
+        db.session.remove()
     return f"{app.config['SESSION_COOKIE_NAME']}={value}"
+
+
+def headers_for(cookie: str) -> dict:
+    """What a benchmark's request for a signed-in person carries."""
+    return {"Cookie": cookie, "User-Agent": USER_AGENT}
 
 
 # --- a database and a server for a benchmark run ------------------------------------------------

@@ -72,7 +72,7 @@ class Person(FastHttpUser):
         self.wait()
 
     def as_user(self, user_id: int) -> dict:
-        return {"Cookie": SETUP["cookies"][user_id]}
+        return cohort_module.headers_for(SETUP["cookies"][user_id])
 
     def get(self, path: str, name: str, user_id: int):
         with self.client.get(path, headers=self.as_user(user_id), name=name, allow_redirects=False,
@@ -229,7 +229,8 @@ def warm_up(base: str, cohort, workers: int) -> None:
              (f"/c/{course}/grades/{intern}", advisor)]
     for _ in range(3 * workers):  # a new connection each time: the kernel spreads them over the workers
         for path, user in pages:
-            requests.get(base + path, headers={"Cookie": SETUP["cookies"][user]}, allow_redirects=False, timeout=30)
+            requests.get(base + path, headers=cohort_module.headers_for(SETUP["cookies"][user]), allow_redirects=False,
+                         timeout=30)
 
 
 def reconcile(app, cohort) -> list[str]:

@@ -73,7 +73,7 @@ def main() -> int:
             base = f"http://127.0.0.1:{port}"
 
             def fetch(path: str, user: int | None) -> float:
-                headers = {"Cookie": cookies[user]} if user else {}
+                headers = cohort_module.headers_for(cookies[user]) if user else {"User-Agent": cohort_module.USER_AGENT}
                 begin = time.perf_counter()
                 try:
                     response = session.get(base + path, headers=headers, allow_redirects=False)
