@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 
 from portfolio import config as config_module
-from portfolio.db import check_connections_at_checkout, db, enable_sqlite_wal
+from portfolio.db import check_connections_at_checkout, db, enable_sqlite_wal, end_reads_with_commit
 
 PACKAGE = Path(__file__).resolve().parent
 # A checkout keeps templates/, static/ and migrations/ at its top; a wheel carries them
@@ -83,6 +83,7 @@ def _init_database(app: Flask) -> None:
     options.setdefault("pool_pre_ping", not postgres)
     db.init_app(app)
     with app.app_context():
+        end_reads_with_commit(app, db.engine)
         if db.engine.dialect.name == "sqlite":
             from sqlalchemy import event
 
