@@ -4,12 +4,15 @@ link, the review queue and decisions."""
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from portfolio.db import db
 from portfolio.errors import DomainError, ensure
@@ -20,7 +23,7 @@ from portfolio.people.models import Membership, Role, User
 from portfolio.signoff import notifications, operations, queries
 from portfolio.signoff.forms import InviteForm, NewLinkForm, SignInForm
 from portfolio.signoff.models import DecisionKind, SignInLink
-from portfolio.templating import Formats
+from portfolio.templating import Formats, Memo
 
 bp = Blueprint("signoff", __name__)
 
@@ -157,18 +160,61 @@ def queue(course_id: int):
     ensure(membership.role in (Role.supervisor, Role.advisor, Role.admin))
     entries, interns = queries.review_queue(membership)
     return render_template("signoff/review_queue.html", course=membership.course, membership=membership,
-                           entries=entries, interns=interns, **_queue_texts(entries))
+                           entries=entries, interns=interns, articles=_articles(membership.course, entries))
 
 
-def _queue_texts(weeks: list[queries.WaitingWeek]) -> dict[str, dict]:
-    """Hours, weeks and times as the ``numberformat``, ``dateformat("medium")`` and
-    ``datetimeformat("short")`` filters show them, each distinct value formatted once:
-    the queue repeats the same few on every week and task."""
+# Each waiting week's article as HTML, by everything it shows: a queue viewed again, or by
+# another supervisor with the same language and time zone, renders only what changed. A
+# submitted week cannot change until it is decided, so most views render none.
+_ARTICLES = Memo(2_000)  # some 4 KB an article
+# What every article of a page shares (course, where the app is mounted, language, zone)
+# stands in an article's key as a number, never reused: hashed once a page, not once a week.
+_SHARED = Memo(1_000)
+_numbers = itertools.count()
+# Where each request's CSRF token goes in a kept article: markup only the template can
+# write (text people typed is escaped, their reflection's HTML sanitised).
+CSRF_SLOT = Markup("<csrf-slot>")
+
+
+def _articles(course, weeks: list[queries.WaitingWeek]) -> list[Markup]:
     formats = Formats()
+    together = (course.id, request.script_root, formats.key)
+    shown = _SHARED.get(together)
+    if shown is None:
+        shown = _SHARED.keep(together, next(_numbers))
+    found, missing = [], []
+    for week in weeks:
+        key = (shown, week.id, week.revision, week.state, week.submitted_at, week.intern, week.reflection,
+               week.reflection_html, week.content_hash, tuple(week.evidence),
+               tuple((t.position, t.description, t.hours, tuple(t.objectives)) for t in week.tasks))
+        found.append(_ARTICLES.get(key))
+        if found[-1] is None:
+            missing.append((len(found) - 1, key, week))
+    if missing:
+        article = get_template_attribute("signoff/_week.html", "week_article")
+        texts = _queue_texts([week for _i, _key, week in missing], formats)
+        for i, key, week in missing:
+            found[i] = _ARTICLES.keep(key, article(week, course, texts, CSRF_SLOT))
+    csrf = generate_csrf()
+    return [Markup(html.replace(CSRF_SLOT, csrf)) for html in found]
+
+
+def _queue_texts(weeks: list[queries.WaitingWeek], formats: Formats) -> dict:
+    """The queue's words, translated once, and its hours, weeks and times as the
+    ``numberformat``, ``dateformat("medium")`` and ``datetimeformat("short")`` filters show
+    them, each distinct value formatted once: the queue repeats the same few on every week
+    and task."""
     hours = {week.hours for week in weeks} | {task.hours for week in weeks for task in week.tasks}
-    return {"number": {value: formats.number(value) for value in hours},
-            "week_date": {day: formats.date(day) for day in {week.week_start for week in weeks}},
-            "moment": {when: formats.moment(when) if when else "" for when in {week.submitted_at for week in weeks}}}
+    return {
+        "week_of": _("Week of %(date)s", date="%(date)s"), "submitted_on": _("submitted %(when)s", when="%(when)s"),
+        "select": _("Select for approval"), "task": _("Task"), "objectives": _("Objectives"),
+        "hours": _("Hours (correct if needed)"), "total": _("Total"), "comment": _("Comment for the intern"),
+        "comment_hint": _("Required when you send the week back."), "approve": _("Approve"),
+        "send_back": _("Send back"),
+        "number": {value: formats.number(value) for value in hours},
+        "week_date": {day: formats.date(day) for day in {week.week_start for week in weeks}},
+        "moment": {when: formats.moment(when) if when else "" for when in {week.submitted_at for week in weeks}},
+    }
 
 
 def _hours(prefix: str, entry: Entry) -> dict[int, Decimal]:
