@@ -37,6 +37,11 @@ from flask import Flask, after_this_request, current_app, g, has_app_context, ha
 
 log = logging.getLogger(__name__)
 
+# How far apart two machines' clocks may be, or one clock after it stepped back: an outbox
+# row written "due now" by an app server is due for every worker, whatever its clock says.
+# Sending a retry a few seconds early is harmless; leaving a fresh row to the next sweep is not.
+CLOCK_SKEW = timedelta(seconds=5)
+
 _registry: dict[str, Callable[..., None]] = {}
 
 

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from portfolio import lms as lms_module
 from portfolio.db import db, utcnow
+from portfolio.jobs import CLOCK_SKEW
 from portfolio.grading.models import DeliveryState, Grade, ScoreDelivery
 from portfolio.people.models import Course
 
@@ -43,7 +44,7 @@ def deliver_due(now: datetime | None = None, limit: int = 50) -> int:
     lms = lms_module.current()
     due = db.session.execute(
         sa.select(ScoreDelivery.id, ScoreDelivery.course_id)
-        .where(ScoreDelivery.state == DeliveryState.pending, ScoreDelivery.next_attempt_at <= now)
+        .where(ScoreDelivery.state == DeliveryState.pending, ScoreDelivery.next_attempt_at <= now + CLOCK_SKEW)
         .order_by(ScoreDelivery.next_attempt_at, ScoreDelivery.id).limit(limit)
     ).all()
     db.session.commit()  # end the read, so every claim starts a fresh write transaction
@@ -124,7 +125,7 @@ def _postpone(delivery_id: int, now: datetime) -> None:
     db.session.execute(
         sa.update(ScoreDelivery)
         .where(ScoreDelivery.id == delivery_id, ScoreDelivery.state == DeliveryState.pending,
-               ScoreDelivery.next_attempt_at <= now)
+               ScoreDelivery.next_attempt_at <= now + CLOCK_SKEW)
         .values(next_attempt_at=now + NOT_OFFERED_RETRY, last_error=NOT_OFFERED)
         .execution_options(synchronize_session=False)
     )
@@ -137,7 +138,7 @@ def _claim(delivery_id: int, now: datetime) -> tuple[datetime, int, lms_module.S
     claimed = db.session.execute(
         sa.update(ScoreDelivery)
         .where(ScoreDelivery.id == delivery_id, ScoreDelivery.state == DeliveryState.pending,
-               ScoreDelivery.next_attempt_at <= now)  # not rescheduled by another worker meanwhile
+               ScoreDelivery.next_attempt_at <= now + CLOCK_SKEW)  # not rescheduled by another worker meanwhile
         .values(state=DeliveryState.sending, next_attempt_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount == 1

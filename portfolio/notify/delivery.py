@@ -24,6 +24,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from portfolio.db import db, utcnow
+from portfolio.jobs import CLOCK_SKEW
 from portfolio.notify.models import OutboxMessage, OutboxState
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,7 @@ def deliver_due(now: datetime | None = None, limit: int = 50) -> int:
         return 0
     due = db.session.scalars(
         sa.select(OutboxMessage.id)
-        .where(OutboxMessage.state == OutboxState.pending, OutboxMessage.next_attempt_at <= now)
+        .where(OutboxMessage.state == OutboxState.pending, OutboxMessage.next_attempt_at <= now + CLOCK_SKEW)
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
     ).all()
     db.session.commit()  # end the read, so every claim starts a fresh write transaction
@@ -133,7 +134,7 @@ def _postpone_all(now: datetime) -> None:
     """Nowhere to send: due mail waits (not an attempt), and says why."""
     db.session.execute(
         sa.update(OutboxMessage)
-        .where(OutboxMessage.state == OutboxState.pending, OutboxMessage.next_attempt_at <= now)
+        .where(OutboxMessage.state == OutboxState.pending, OutboxMessage.next_attempt_at <= now + CLOCK_SKEW)
         .values(last_error=NOT_CONFIGURED, next_attempt_at=now + UNCONFIGURED_RETRY)
     )
     db.session.commit()
@@ -144,7 +145,7 @@ def _claim(message_id: int, now: datetime) -> bool:
     claimed = db.session.execute(
         sa.update(OutboxMessage)
         .where(OutboxMessage.id == message_id, OutboxMessage.state == OutboxState.pending,
-               OutboxMessage.next_attempt_at <= now)  # not rescheduled by another worker meanwhile
+               OutboxMessage.next_attempt_at <= now + CLOCK_SKEW)  # not rescheduled by another worker meanwhile
         .values(state=OutboxState.sending, next_attempt_at=now)
         .execution_options(synchronize_session=False)
     ).rowcount == 1

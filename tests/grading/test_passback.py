@@ -184,3 +184,17 @@ def test_without_an_lms_scores_wait(app, klass, monkeypatch):
     grade_id = released(klass)
     assert run(app) == 0
     assert klass.delivery(grade_id)["state"].value == "pending"
+
+
+def test_a_score_queued_by_a_clock_a_little_ahead_is_sent_at_once(app, klass, fake_lms):
+    """An app server's clock two seconds ahead of the worker's (or the worker's clock stepped
+    back): the score it queued "now" goes now, not at the next sweep; a retry a minute
+    away still waits."""
+    grade_id = released(klass)
+    queued_at = klass.delivery(grade_id)["next_attempt_at"]
+    fake_lms.outcomes = [DeliveryDeferred("LMS down", status=503), "200 OK"]
+    assert run(app, now=queued_at - timedelta(seconds=2)) == 0  # sent, and deferred by the LMS
+    assert len(fake_lms.sent) == 1
+    retry_at = klass.delivery(grade_id)["next_attempt_at"]
+    assert run(app, now=retry_at - timedelta(seconds=30)) == 0 and len(fake_lms.sent) == 1
+    assert run(app, now=retry_at - timedelta(seconds=2)) == 1 and len(fake_lms.sent) == 2
