@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, g, request
+from flask.globals import _cv_app
 from flask_babel import Babel, get_translations
 from flask_login import LoginManager, current_user
 from flask_migrate import Migrate
@@ -44,7 +45,8 @@ def current_translations():
     request instead of once per string: a page calls gettext a few hundred times, and each
     full lookup walks the request globals and the locale selector again. ``force_locale``
     puts a new locale object in place, which the identity check notices."""
-    state = g.get("_flask_babel") if g else None
+    context = _cv_app.get(None)  # the app context, not the ``g`` proxy: this runs for every string of a page
+    state = context.g.__dict__.get("_flask_babel") if context is not None else None
     locale = getattr(state, "babel_locale", None)
     cached = getattr(state, "portfolio_translations", None)
     if cached is not None and locale is not None and cached[0] is locale:
