@@ -185,6 +185,9 @@ def build(app, interns: int = 2000, advisors: int = 10, seed: int = 7, log=print
         from portfolio.jobs import refresh_cohorts
 
         refresh_cohorts()
+        if db.engine.dialect.name == "postgresql":  # as autovacuum would soon after: the figures' table too
+            db.session.execute(sa.text("ANALYZE"))
+            db.session.commit()
         return Cohort(course_id=course_id, interns=intern_ids, supervisors=supervisor_ids, advisors=advisor_ids,
                       supervisor_of=supervisor_of, objectives=objectives, free_weeks=free_weeks, criteria=criteria)
 

@@ -170,9 +170,12 @@ def page(sort: str, descending: bool, status: str, searching: bool) -> sa.Select
         column = sa.func.coalesce(InternStanding.coverage[sort.removeprefix("objective-")].as_integer(), 0)
     narrowed = searching or status in FILTERS
     total = count(interns(COURSE)).scalar_subquery() if narrowed else sa.func.count().over()
+    # Every intern is in the window unless the listing is narrowed: whether any is out of
+    # date is then read from the rows already joined, not from a second pass over them.
+    stale = _any_stale() if narrowed else \
+        (sa.func.max(sa.case((_out_of_date(NOW), 1), else_=0)).over() == 1)
     return (arranged(matching(COURSE, searching, status), column, descending)
-            .add_columns(sa.func.count().over().label("matching"), total.label("total"),
-                         _any_stale().label("stale"))
+            .add_columns(sa.func.count().over().label("matching"), total.label("total"), stale.label("stale"))
             .limit(sa.bindparam("limit", type_=sa.Integer)).offset(sa.bindparam("offset", type_=sa.Integer)))
 
 

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from flask import Blueprint, Response, flash, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from portfolio import lms
@@ -201,12 +203,35 @@ def dashboard(course_id: int):
     found, objectives, state = _listing(course_id, now, page=True)
     pages = max(1, -(-found.matching // PER_PAGE))
     state["page"] = min(max(state["page"], 1), pages)
-    return render_template(
-        "cohort/cohort_show.html", course=membership.course, membership=membership,
-        rows_html=_rows_html(course_id, found.rows, objectives, now), matching=found.matching, total=found.total,
-        pages=pages, first=(state["page"] - 1) * PER_PAGE,
-        objectives=objectives, state=state, filters=summary.FILTERS,
-        roster_supported=lms.current().roster_supported(membership.course), sort_href=_sort_links(course_id, state))
+    rows = _rows_html(course_id, found.rows, objectives, now)
+    content = _content(membership.course, state, objectives, lms.current().roster_supported(membership.course),
+                       found.matching, found.total, pages, len(rows))
+    intern_rows, heat_rows = ("".join(html for html in column) for column in zip(*rows)) if rows else ("", "")
+    return render_template("cohort/cohort_show.html", course=membership.course, membership=membership,
+                           content=Markup(content.replace(CSRF_SLOT, generate_csrf())
+                                          .replace(INTERN_ROWS, intern_rows).replace(HEAT_ROWS, heat_rows)))
+
+
+# The page around the rows, as HTML, by everything it shows: the same view of a cohort
+# (its filter, order, page and counts) renders it once for each language and time zone.
+# Markup only templates write marks where each request's rows and CSRF token go.
+_CONTENT = Memo(2_000)
+CSRF_SLOT, INTERN_ROWS, HEAT_ROWS = Markup("<csrf-slot>"), Markup("<intern-rows>"), Markup("<heat-rows>")
+
+
+def _content(course, state: dict, objectives, roster_supported: bool, matching: int, total: int, pages: int,
+             shown: int) -> str:
+    formats, zone = Formats(), current_user.effective_timezone or "UTC"
+    first = (state["page"] - 1) * PER_PAGE
+    key = (course.id, course.display_title, request.script_root, formats.key, zone, tuple(objectives),
+           tuple(sorted(state.items())), roster_supported, matching, total, pages, shown)
+    found = _CONTENT.get(key)
+    if found is None:
+        content = get_template_attribute("cohort/_dashboard.html", "dashboard_content")
+        found = _CONTENT.keep(key, str(content(
+            course, state, summary.FILTERS, objectives, roster_supported, matching, total, pages, first, shown,
+            _sort_links(course.id, state), zone, CSRF_SLOT, INTERN_ROWS, HEAT_ROWS)))
+    return found
 
 
 def _sort_links(course_id: int, state: dict):

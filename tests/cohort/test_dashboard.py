@@ -312,3 +312,42 @@ def test_a_page_by_name_computes_its_own_rows_and_a_page_by_figures_the_whole_co
     assert computed() == set(ids[:50]) | set(ids[100:])
     client.get(f"/c/{course_id}/cohort?sort=missing")  # the order depends on everyone's figures
     assert computed() == set(ids)
+
+
+def test_the_page_kept_around_the_rows_shows_every_change_and_each_reader_s_words(app, make_client, login, course,
+                                                                                 make_member, make_objective,
+                                                                                 fake_lms):
+    """The page around the rows (roster, filter, counts, headers, caption) is kept as HTML
+    too: a new objective, a renamed course, a new intern or a roster the LMS now offers show
+    at once; each reader gets their own language and zone, and their own CSRF token."""
+    english = login(make_client(), course["advisor"])
+    french = login(make_client(), make_member(Role.advisor, course_id=course["course"], locale="fr",
+                                              timezone="Asia/Tokyo"))
+    url = f"/c/{course['course']}/cohort"
+
+    def page(client) -> str:
+        response = client.get(url)
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    first = page(english)
+    assert "3 of 3 interns shown." in first and "Dates and times in America/New_York." in first
+    assert "Sync roster" in first and "csrf-slot" not in first and "intern-rows" not in first
+    assert "Ndlovu" in first.split("</thead>", 1)[1].split("</table>", 1)[0]  # the rows are in their slot
+    in_french = page(french)
+    assert "Asia/Tokyo" in in_french and "Synchroniser" in in_french and "Sync roster" not in in_french
+    tokens = {client: re.search(r'<section class="roster".*?name="csrf_token" value="([^"]+)"', page(client),
+                                re.S).group(1) for client in (english, french)}
+    assert tokens[english] != tokens[french]  # each session's own
+
+    make_objective(course["course"], code="LEAD", title="Lead a meeting")
+    make_member(Role.intern, course_id=course["course"], name="Noa Levi")
+    with app.app_context():
+        from portfolio.people.models import Course
+
+        db.session.execute(sa.update(Course).where(Course.id == course["course"]).values(title="Spring placements"))
+        db.session.commit()
+    again = page(english)
+    assert "4 of 4 interns shown." in again and "LEAD" in again and "Interns of Spring placements." in again
+    fake_lms(supported=False)
+    assert "Sync roster" not in page(english)
