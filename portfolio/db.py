@@ -4,6 +4,7 @@ SQLite and PostgreSQL, and the typed column aliases every model uses."""
 from __future__ import annotations
 
 import enum
+import logging
 from datetime import datetime, timezone
 from typing import Annotated
 
@@ -11,6 +12,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from flask_sqlalchemy import SQLAlchemy
 from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, registry
+
+log = logging.getLogger(__name__)
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -140,7 +143,7 @@ def end_reads_with_commit(app, engine: sa.Engine) -> None:
 
     @sa.event.listens_for(engine, "before_cursor_execute")
     def _statement(connection, cursor, statement, parameters, context, executemany) -> None:
-        if executemany or not statement.lstrip()[:6].upper() == "SELECT" or (
+        if executemany or statement.lstrip()[:6].upper() != "SELECT" or (
                 context is not None and (context.isinsert or context.isupdate or context.isdelete)):
             connection.info[_WROTE] = True
 
@@ -161,8 +164,8 @@ def end_reads_with_commit(app, engine: sa.Engine) -> None:
         session.expire_on_commit = False  # the session is removed next: what was loaded stays as it was read
         try:
             session.commit()
-        except Exception:  # whatever it was, the removal after this rolls back
-            session.rollback()
+        except Exception:  # the session's removal, next, rolls back what is left
+            log.warning("a transaction that only read did not commit", exc_info=True)
 
 
 @sa.event.listens_for(Session, "after_begin")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,6 +12,8 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from flask import Flask, g
 from flask_babel import format_date as babel_format_date, format_number, get_locale, get_timezone, lazy_gettext as _l
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 from portfolio.db import utcnow
 from portfolio.journal.progress import WeekStatus
@@ -117,6 +120,30 @@ class Memo(dict):
             self.clear()
         self[key] = value
         return value
+
+
+class Numbers(Memo):
+    """A number for each key, never given to another key: what many cached fragments of a
+    page share (course, where the app is mounted, language, zone) stands in each
+    fragment's key as its number, hashed once a page rather than once a fragment."""
+
+    def __init__(self, limit: int):
+        super().__init__(limit)
+        self._next = itertools.count()
+
+    def of(self, key) -> int:
+        found = self.get(key)
+        return found if found is not None else self.keep(key, next(self._next))
+
+
+# Where each request's CSRF token goes in HTML kept between requests: markup only
+# templates can write (text people typed is escaped, their HTML sanitised).
+CSRF_SLOT = Markup("<csrf-slot>")
+
+
+def with_csrf(html: str) -> Markup:
+    """Kept HTML with this request's CSRF token in its slots."""
+    return Markup(html.replace(CSRF_SLOT, generate_csrf()))
 
 
 _FORMATTED = Memo(50_000)  # about 10 MB of short strings

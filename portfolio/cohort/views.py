@@ -3,13 +3,11 @@ brings in the LMS roster. Only the course's advisors and admins see either."""
 
 from __future__ import annotations
 
-import itertools
 from dataclasses import dataclass
 
 from flask import Blueprint, Response, flash, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
 from portfolio import lms
@@ -22,7 +20,7 @@ from portfolio.lms import DeliveryDeferred, DeliveryRefused
 from portfolio.people import operations
 from portfolio.people.access import load_membership
 from portfolio.people.models import Membership
-from portfolio.templating import Formats, Memo
+from portfolio.templating import CSRF_SLOT, Formats, Memo, Numbers, with_csrf
 from portfolio.urls import url_for_each
 
 bp = Blueprint("cohort", __name__)
@@ -124,16 +122,12 @@ _ROWS = Memo(4_000)  # some 3 KB a row
 # What every row of a page shares (course, where the app is mounted, language, zone,
 # objectives) stands in a row's key as a number, never reused, rather than as itself:
 # hashed once a page, not once a row.
-_SHARED = Memo(1_000)
-_numbers = itertools.count()
+_SHARED = Numbers(1_000)
 
 
 def _rows_html(course_id: int, rows, objectives, now) -> list[tuple[Markup, Markup]]:
     formats = Formats()
-    together = (course_id, request.script_root, formats.key, tuple(objectives))
-    shown = _SHARED.get(together)
-    if shown is None:
-        shown = _SHARED.keep(together, next(_numbers))
+    shown = _SHARED.of((course_id, request.script_root, formats.key, tuple(objectives)))
     found, missing = [], []
     for row in rows:
         coverage = row.kept_coverage if not isinstance(row.kept_coverage, dict) \
@@ -206,17 +200,16 @@ def dashboard(course_id: int):
     rows = _rows_html(course_id, found.rows, objectives, now)
     content = _content(membership.course, state, objectives, lms.current().roster_supported(membership.course),
                        found.matching, found.total, pages, len(rows))
-    intern_rows, heat_rows = ("".join(html for html in column) for column in zip(*rows)) if rows else ("", "")
+    intern_rows, heat_rows = ("".join(column) for column in zip(*rows)) if rows else ("", "")
     return render_template("cohort/cohort_show.html", course=membership.course, membership=membership,
-                           content=Markup(content.replace(CSRF_SLOT, generate_csrf())
-                                          .replace(INTERN_ROWS, intern_rows).replace(HEAT_ROWS, heat_rows)))
+                           content=with_csrf(content.replace(INTERN_ROWS, intern_rows).replace(HEAT_ROWS, heat_rows)))
 
 
 # The page around the rows, as HTML, by everything it shows: the same view of a cohort
 # (its filter, order, page and counts) renders it once for each language and time zone.
-# Markup only templates write marks where each request's rows and CSRF token go.
+# Markup only templates write marks where each request's rows go.
 _CONTENT = Memo(2_000)
-CSRF_SLOT, INTERN_ROWS, HEAT_ROWS = Markup("<csrf-slot>"), Markup("<intern-rows>"), Markup("<heat-rows>")
+INTERN_ROWS, HEAT_ROWS = Markup("<intern-rows>"), Markup("<heat-rows>")
 
 
 def _content(course, state: dict, objectives, roster_supported: bool, matching: int, total: int, pages: int,

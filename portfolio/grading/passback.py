@@ -22,8 +22,8 @@ import sqlalchemy as sa
 
 from portfolio import lms as lms_module
 from portfolio.db import db, utcnow
-from portfolio.jobs import CLOCK_SKEW
 from portfolio.grading.models import DeliveryState, Grade, ScoreDelivery
+from portfolio.jobs import CLOCK_SKEW
 from portfolio.people.models import Course
 
 log = logging.getLogger(__name__)

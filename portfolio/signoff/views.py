@@ -4,15 +4,12 @@ link, the review queue and decisions."""
 
 from __future__ import annotations
 
-import itertools
 from decimal import Decimal, InvalidOperation
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, flash, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
-from flask_wtf.csrf import generate_csrf
-from markupsafe import Markup
 
 from portfolio.db import db
 from portfolio.errors import DomainError, ensure
@@ -23,7 +20,7 @@ from portfolio.people.models import Membership, Role, User
 from portfolio.signoff import notifications, operations, queries
 from portfolio.signoff.forms import InviteForm, NewLinkForm, SignInForm
 from portfolio.signoff.models import DecisionKind, SignInLink
-from portfolio.templating import Formats, Memo
+from portfolio.templating import CSRF_SLOT, Formats, Memo, Numbers, with_csrf
 
 bp = Blueprint("signoff", __name__)
 
@@ -167,21 +164,12 @@ def queue(course_id: int):
 # another supervisor with the same language and time zone, renders only what changed. A
 # submitted week cannot change until it is decided, so most views render none.
 _ARTICLES = Memo(2_000)  # some 4 KB an article
-# What every article of a page shares (course, where the app is mounted, language, zone)
-# stands in an article's key as a number, never reused: hashed once a page, not once a week.
-_SHARED = Memo(1_000)
-_numbers = itertools.count()
-# Where each request's CSRF token goes in a kept article: markup only the template can
-# write (text people typed is escaped, their reflection's HTML sanitised).
-CSRF_SLOT = Markup("<csrf-slot>")
+_SHARED = Numbers(1_000)
 
 
 def _articles(course, weeks: list[queries.WaitingWeek]) -> list[Markup]:
     formats = Formats()
-    together = (course.id, request.script_root, formats.key)
-    shown = _SHARED.get(together)
-    if shown is None:
-        shown = _SHARED.keep(together, next(_numbers))
+    shown = _SHARED.of((course.id, request.script_root, formats.key))
     found, missing = [], []
     for week in weeks:
         key = (shown, week.id, week.revision, week.state, week.submitted_at, week.intern, week.reflection,
@@ -195,8 +183,7 @@ def _articles(course, weeks: list[queries.WaitingWeek]) -> list[Markup]:
         texts = _queue_texts([week for _i, _key, week in missing], formats)
         for i, key, week in missing:
             found[i] = _ARTICLES.keep(key, article(week, course, texts, CSRF_SLOT))
-    csrf = generate_csrf()
-    return [Markup(html.replace(CSRF_SLOT, csrf)) for html in found]
+    return [with_csrf(html) for html in found]
 
 
 def _queue_texts(weeks: list[queries.WaitingWeek], formats: Formats) -> dict:
