@@ -10,8 +10,9 @@ from functools import lru_cache
 import sqlalchemy as sa
 from babel.dates import format_date
 from babel.numbers import format_decimal
-from flask import Blueprint, abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, get_template_attribute, jsonify, redirect, render_template, request, url_for
 from flask_babel import get_locale, gettext as _
+from flask_login import current_user
 from markupsafe import Markup
 
 from portfolio.db import db
@@ -28,6 +29,7 @@ from portfolio.objectives.models import Objective
 from portfolio.people.access import load_membership
 from portfolio.people.models import Membership, Role
 from portfolio.placements.operations import placement_of
+from portfolio.templating import Memo, Numbers
 from portfolio.urls import url_for_each
 
 bp = Blueprint("journal", __name__)
@@ -80,6 +82,27 @@ def _hours_label(pattern: str, locale: str, hours: Decimal) -> Markup:
     return Markup(pattern) % {"hours": format_decimal(hours, locale=locale)}
 
 
+# The list of weeks as HTML, by everything it shows: the intern's home viewed again shows
+# the same weeks until one of them changes.
+_TIMELINES = Memo(2_000)  # some 10 KB a year of weeks
+_SHARED = Numbers(1_000)
+
+
+def _timeline_html(course, weeks: list[progress.Week], placement, zone: str | None, *, own: bool) -> Markup:
+    """The journal's weeks as ``journal/_timeline.html`` lists them, rendered once for
+    each state of the weeks, language, clock and place the app is mounted."""
+    shown = _SHARED.of((course.id, request.script_root, str(get_locale()), own, zone, course.timezone,
+                        placement.timezone))
+    key = (shown, tuple((w.start, w.status, w.is_current, w.entry.id if w.entry is not None else None,
+                         w.hours if w.entry is not None else None) for w in weeks))
+    found = _TIMELINES.get(key)
+    if found is None:
+        timeline_list = get_template_attribute("journal/_timeline.html", "timeline_list")
+        found = _TIMELINES.keep(key, timeline_list(_timeline(course.id, weeks, own=own), own, placement.timezone,
+                                                   zone, course.timezone))
+    return found
+
+
 def _timeline(course_id: int, weeks: list[progress.Week], *, own: bool) -> list[tuple]:
     """Per week: (week, label, link or None, hours or None). Formatted here, once per page,
     rather than through a date filter, two translations and a URL lookup per row of the template."""
@@ -109,9 +132,11 @@ def home(course_id: int):
     if membership.role is not Role.intern:
         return redirect(url_for("placements.index", course_id=course_id))
     placement, summary = _progress_for(course_id, membership.user_id)
+    timeline = _timeline_html(membership.course, summary.weeks, placement, current_user.effective_timezone,
+                              own=True) if placement is not None else None
     return render_template("journal/journal_home.html", course=membership.course, membership=membership,
                            intern=membership.user, placement=placement, progress=summary, own=True,
-                           timeline=_timeline(course_id, summary.weeks, own=True))
+                           timeline_html=timeline)
 
 
 @bp.get("/c/<int:course_id>/interns/<int:intern_id>/journal")
@@ -121,9 +146,11 @@ def intern(course_id: int, intern_id: int):
     intern_membership = db.session.scalar(sa.select(Membership).where(
         Membership.course_id == course_id, Membership.user_id == intern_id, Membership.role == Role.intern)) or abort(404)
     placement, summary = _progress_for(course_id, intern_id)
+    timeline = _timeline_html(membership.course, summary.weeks, placement, current_user.effective_timezone,
+                              own=False) if placement is not None else None
     return render_template("journal/journal_home.html", course=membership.course, membership=membership,
                            intern=intern_membership.user, placement=placement, progress=summary, own=False,
-                           timeline=_timeline(course_id, summary.weeks, own=False))
+                           timeline_html=timeline)
 
 
 # --- writing a week -------------------------------------------------------------------------
