@@ -142,8 +142,8 @@ CSRF_SLOT = Markup("<csrf-slot>")
 
 
 def with_csrf(html: str) -> Markup:
-    """Kept HTML with this request's CSRF token in its slots."""
-    return Markup(html.replace(CSRF_SLOT, generate_csrf()))
+    """Kept HTML with this request's CSRF token in its slots (made only when it has one)."""
+    return Markup(html.replace(CSRF_SLOT, generate_csrf()) if CSRF_SLOT in html else html)
 
 
 _FORMATTED = Memo(50_000)  # about 10 MB of short strings

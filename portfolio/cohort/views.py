@@ -125,8 +125,7 @@ _ROWS = Memo(4_000)  # some 3 KB a row
 _SHARED = Numbers(1_000)
 
 
-def _rows_html(course_id: int, rows, objectives, now) -> list[tuple[Markup, Markup]]:
-    formats = Formats()
+def _rows_html(course_id: int, rows, objectives, now, formats: Formats) -> list[tuple[Markup, Markup]]:
     shown = _SHARED.of((course_id, request.script_root, formats.key, tuple(objectives)))
     found, missing = [], []
     for row in rows:
@@ -197,9 +196,10 @@ def dashboard(course_id: int):
     found, objectives, state = _listing(course_id, now, page=True)
     pages = max(1, -(-found.matching // PER_PAGE))
     state["page"] = min(max(state["page"], 1), pages)
-    rows = _rows_html(course_id, found.rows, objectives, now)
+    formats = Formats()
+    rows = _rows_html(course_id, found.rows, objectives, now, formats)
     content = _content(membership.course, state, objectives, lms.current().roster_supported(membership.course),
-                       found.matching, found.total, pages, len(rows))
+                       found.matching, found.total, pages, len(rows), formats)
     intern_rows, heat_rows = ("".join(column) for column in zip(*rows)) if rows else ("", "")
     return render_template("cohort/cohort_show.html", course=membership.course, membership=membership,
                            content=with_csrf(content.replace(INTERN_ROWS, intern_rows).replace(HEAT_ROWS, heat_rows)))
@@ -213,8 +213,8 @@ INTERN_ROWS, HEAT_ROWS = Markup("<intern-rows>"), Markup("<heat-rows>")
 
 
 def _content(course, state: dict, objectives, roster_supported: bool, matching: int, total: int, pages: int,
-             shown: int) -> str:
-    formats, zone = Formats(), current_user.effective_timezone or "UTC"
+             shown: int, formats: Formats) -> str:
+    zone = current_user.effective_timezone or "UTC"
     first = (state["page"] - 1) * PER_PAGE
     key = (course.id, course.display_title, request.script_root, formats.key, zone, tuple(objectives),
            tuple(sorted(state.items())), roster_supported, matching, total, pages, shown)
