@@ -44,8 +44,9 @@ def _memberships_url() -> sa.Select:
 
 
 def memberships_url(course: Course) -> str | None:
-    """The memberships URL of the course's most recent launch that offered one."""
-    return db.session.scalar(_memberships_url(), {"course_id": course.id})
+    """The memberships URL of the course's most recent launch that offered one (a plain
+    column through the session's connection: no ORM entity to build or flush for)."""
+    return db.session.connection().execute(_memberships_url(), {"course_id": course.id}).scalar()
 
 
 def _text(value) -> str | None:
