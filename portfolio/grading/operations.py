@@ -342,15 +342,20 @@ def grade_of(course_id: int, intern_id: int) -> Grade | None:
     return db.session.scalar(queries.grade_of(course_id, intern_id))
 
 
+_UNREAD = object()  # an argument the caller has not read: the operation reads it
+
+
 def save_grade(course: Course, intern_id: int, *, levels: dict[int, int | None], feedback: dict[int, str] | None = None,
-               comment: str = "", by: Membership | User, via: str = "web") -> Grade:
+               comment: str = "", by: Membership | User, via: str = "web", rubric=_UNREAD, grade=_UNREAD) -> Grade:
     """An advisor keeps a grade of an intern's portfolio: a level (or none yet) and feedback per
     criterion, and an overall comment. A new grade is a draft; a released one stays released and,
-    when its score or comment changes, goes to the LMS again."""
+    when its score or comment changes, goes to the LMS again. ``rubric`` and ``grade``: the
+    course's rubric and the intern's grade (None: none yet) as the caller has just read them
+    (``rubric_of``, ``grade_of``), so that they are not read twice."""
     by = _check_grader(by, course.id)
     intern = db.session.scalar(queries.intern_of(course.id, intern_id))
     ensure(intern is not None)
-    rubric = rubric_of(course.id)
+    rubric = rubric_of(course.id) if rubric is _UNREAD else rubric
     if rubric is None or not rubric.criteria:
         raise InvalidTransition(_("The course has no rubric yet: add its criteria first."))
     criteria = {c.id: c for c in rubric.criteria}
@@ -360,7 +365,7 @@ def save_grade(course: Course, intern_id: int, *, levels: dict[int, int | None],
             raise InvalidGrade(_("That criterion is not part of the rubric any more. Reload the page."))
         if level_id is not None and level_id not in {level.id for level in criteria[criterion_id].levels}:
             raise InvalidGrade(_("That level is not part of the rubric any more. Reload the page."))
-    grade = grade_of(course.id, intern_id)
+    grade = grade_of(course.id, intern_id) if grade is _UNREAD else grade
     created = grade is None
     if created:
         grade = Grade(course_id=course.id, intern_id=intern_id, state=GradeState.draft, score=0, score_maximum=0,

@@ -254,7 +254,7 @@ def grade(course_id: int, intern_id: int):
     if not form.validate_on_submit():
         return _grade_page(membership, intern, found, existing, form, 422)
     saved = operations.save_grade(membership.course, intern_id, levels=form.levels(), feedback=form.feedback(),
-                                  comment=form.comment.data or "", by=membership)
+                                  comment=form.comment.data or "", by=membership, rubric=found, grade=existing)
     if saved.is_released:  # worded before the commit expires the grade
         message = _("Changes saved. The intern sees them, and the new score is on its way to the LMS.")
     else:

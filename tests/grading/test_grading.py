@@ -185,3 +185,26 @@ def test_operations_accept_the_acting_user_as_well_as_the_membership(app, klass)
         db.session.commit()
         assert operations.release_all(db.session.get(Course, klass.course_id), advisor) == []
     assert klass.grade(grade_id)[0] == "released"
+
+
+def test_saving_through_the_page_reads_the_rubric_and_the_grade_once(app, client, login, klass):
+    """The page reads the rubric and the grade to check the form; saving uses what it read."""
+    login(client, klass.advisor)
+    url = f"/c/{klass.course_id}/grades/{klass.intern.user_id}"
+    levels = klass.levels()
+    for comment in ("First draft.", "Second draft."):  # a new grade, then one that exists
+        token = csrf_token(client.get(url).get_data(as_text=True))
+        statements = []
+        with app.app_context():
+            engine = db.engine
+        listen = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
+        sa.event.listen(engine, "before_cursor_execute", listen)
+        try:
+            response = client.post(url, data={"csrf_token": token, "comment": comment,
+                                              f"level_{klass.criteria[0]}": str(levels["Accomplished"])})
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", listen)
+        assert response.status_code == 302
+        reads = [s for s in statements if s.lstrip().startswith("SELECT")]
+        assert sum(1 for s in reads if re.search(r"FROM rubric\b", s)) == 1, reads
+        assert sum(1 for s in reads if re.search(r"FROM grade\b", s)) == 1, reads
