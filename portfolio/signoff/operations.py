@@ -226,7 +226,9 @@ def decide(entry: Entry, kind: DecisionKind, *, by: Membership, shown_hash: str,
     if entry.state is not EntryState.submitted:
         raise _already_decided(entry) or InvalidTransition(_("This week is not waiting for a decision."))
     ensure(entry.can_decide(by))
-    if not secrets.compare_digest(shown_hash or "", content_hash(entry)):
+    evidence = list(db.session.scalars(sa.select(Evidence).where(Evidence.entry_id == entry.id).order_by(Evidence.id)))
+    shown = content_hash(entry, evidence)
+    if not secrets.compare_digest(shown_hash or "", shown):
         raise Conflict(_("This week changed after you opened it. Look at it again before you decide."))
     comment = (comment or "").strip()
     if kind is DecisionKind.changes_requested and not comment:
@@ -244,7 +246,8 @@ def decide(entry: Entry, kind: DecisionKind, *, by: Membership, shown_hash: str,
 
     decision = Decision(entry_id=entry.id, submission=entry.submissions, kind=kind, decided_by_id=by.user_id,
                         decided_by_name=by.user.display_name, comment=comment or None,
-                        content_hash=content_hash(entry), via=via, hours_corrections=corrections)
+                        content_hash=content_hash(entry, evidence) if corrections else shown, via=via,
+                        hours_corrections=corrections)
     try:
         with db.session.begin_nested():
             db.session.add(decision)
@@ -261,7 +264,8 @@ def decide(entry: Entry, kind: DecisionKind, *, by: Membership, shown_hash: str,
     if moved.rowcount != 1:
         raise _already_decided(entry) or Conflict()
     standing.touch(db.session.connection(), [(entry.course_id, entry.intern_id)])
-    db.session.refresh(entry)
+    # What the UPDATE wrote, read back; the tasks and objectives loaded above are unchanged.
+    db.session.refresh(entry, ["state", "decided_at", "decided_by_id", "decision_comment", "updated_at"])
     record_event(f"entry.{new_state.value}", by=by, subject=entry, via=via,
                  revision=entry.revision, content_hash=decision.content_hash, corrections=corrections)
     return decision

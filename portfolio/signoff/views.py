@@ -10,10 +10,11 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, flash, get_template_attribute, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user
+from sqlalchemy.orm import selectinload
 
 from portfolio.db import db
 from portfolio.errors import DomainError, ensure
-from portfolio.journal.models import Entry
+from portfolio.journal.models import Entry, Task
 from portfolio.notify.delivery import kick
 from portfolio.people.access import load_membership
 from portfolio.people.models import Membership, Role, User
@@ -219,7 +220,8 @@ def _hours(prefix: str, entry: Entry) -> dict[int, Decimal]:
 @bp.post("/c/<int:course_id>/entries/<int:entry_id>/decide")
 def decide(course_id: int, entry_id: int):
     membership = load_membership(course_id)
-    entry = db.session.scalar(sa.select(Entry).where(Entry.id == entry_id, Entry.course_id == course_id)) or abort(404)
+    entry = db.session.scalar(sa.select(Entry).where(Entry.id == entry_id, Entry.course_id == course_id)
+                              .options(selectinload(Entry.tasks).selectinload(Task.objectives))) or abort(404)
     choice = request.form.get("decision")
     kinds = {"approve": DecisionKind.approved, "request_changes": DecisionKind.changes_requested}
     if choice not in kinds:
