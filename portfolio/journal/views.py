@@ -14,6 +14,7 @@ from flask import Blueprint, abort, flash, get_template_attribute, jsonify, redi
 from flask_babel import get_locale, gettext as _
 from flask_login import current_user
 from markupsafe import Markup
+from sqlalchemy.orm import selectinload
 
 from portfolio.db import db
 from portfolio.errors import ensure
@@ -22,7 +23,7 @@ from portfolio.journal.forms import DecisionForm, EntryForm
 from portfolio.notify.delivery import kick
 from portfolio.signoff import notifications as signoff_mail
 from portfolio.signoff.operations import content_hash
-from portfolio.journal.models import Entry
+from portfolio.journal.models import Entry, Task
 from portfolio.journal.queries import active_objective_rows, newest_entry, revision_rows, revisions_of_week
 from portfolio.journal.weeks import parse_week
 from portfolio.objectives.models import Objective
@@ -38,9 +39,14 @@ bp = Blueprint("journal", __name__)
 # --- loading --------------------------------------------------------------------------
 
 
+# An entry's pages and writes read every task with its objectives: two statements, not one per task.
+WITH_TASKS = selectinload(Entry.tasks).selectinload(Task.objectives)
+
+
 def load_entry(membership: Membership, entry_id: int) -> Entry:
     """An entry of the current course that the person may see: else 404 (other course) or 403."""
-    entry = db.session.scalar(sa.select(Entry).where(Entry.id == entry_id, Entry.course_id == membership.course_id))
+    entry = db.session.scalar(sa.select(Entry).where(Entry.id == entry_id, Entry.course_id == membership.course_id)
+                              .options(WITH_TASKS))
     if entry is None:
         abort(404)
     ensure(entry.can_view(membership))
@@ -223,7 +229,7 @@ def week(course_id: int, week: str):
     membership = load_membership(course_id)
     ensure(membership.role is Role.intern)
     week_start = load_week(week)
-    entry = db.session.scalar(newest_entry(course_id, membership.user_id, week_start))
+    entry = db.session.scalar(newest_entry(course_id, membership.user_id, week_start).options(WITH_TASKS))
     if entry is not None:
         if request.method == "POST":  # a second tab that started the week too: save into it
             ensure(entry.can_edit(membership), _("This entry cannot be changed now."))
