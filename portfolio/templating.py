@@ -10,8 +10,9 @@ from babel import Locale
 from babel import dates as babel_dates
 from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
-from flask import Flask, g
+from flask import Flask, g, get_template_attribute, has_request_context, request
 from flask_babel import format_date as babel_format_date, format_number, get_locale, get_timezone, lazy_gettext as _l
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
@@ -42,6 +43,7 @@ def init_app(app: Flask) -> None:
         now=utcnow,
         week_deadline=week_deadline,
         time_in=time_in,
+        site_header=site_header,
     )
     # A list of a hundred interns repeats the same dates and hours many times.
     app.jinja_env.filters.update(dateformat=remembered(babel_format_date), numberformat=remembered(format_number))
@@ -144,6 +146,23 @@ CSRF_SLOT = Markup("<csrf-slot>")
 def with_csrf(html: str) -> Markup:
     """Kept HTML with this request's CSRF token in its slots (made only when it has one)."""
     return Markup(html.replace(CSRF_SLOT, generate_csrf()) if CSRF_SLOT in html else html)
+
+
+_HEADERS = Memo(5_000)  # some 2 KB a header
+
+
+def site_header(course, membership) -> Markup:
+    """The header every page shows (``_header.html``), kept by what it shows: the course,
+    the person's role and name there, the language and where the app is mounted."""
+    signed_in_as = current_user.display_name if course is not None and current_user.is_authenticated else None
+    key = (request.script_root if has_request_context() else "", str(get_locale()),
+           None if course is None else (course.id, course.display_title),
+           None if membership is None else membership.role, signed_in_as)
+    found = _HEADERS.get(key)
+    if found is None:
+        found = _HEADERS.keep(key, get_template_attribute("_header.html", "site_header")(course, membership,
+                                                                                         signed_in_as))
+    return found
 
 
 _FORMATTED = Memo(50_000)  # about 10 MB of short strings
