@@ -90,7 +90,7 @@ def _hours_label(pattern: str, locale: str, hours: Decimal) -> Markup:
 
 # The list of weeks as HTML, by everything it shows: the intern's home viewed again shows
 # the same weeks until one of them changes.
-_TIMELINES = Memo(2_000)  # some 10 KB a year of weeks
+_TIMELINES = Memo(1_000)  # some 10 KB a year of weeks
 _SHARED = Numbers(1_000)
 
 
