@@ -22,7 +22,11 @@ worker_class = "gthread"
 # long: a worker stuck for 60 s is killed and replaced.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", 60))
 graceful_timeout = 30  # on restart, requests in flight get this long to finish
-keepalive = 5  # behind a proxy that reuses connections
+# Behind a proxy that reuses its connections, an idle one must stay open here longer than
+# the proxy keeps it: otherwise the proxy may send a request just as this end closes it, and
+# a form POST, which it cannot safely send again, fails with a 502. Set it above the
+# proxy's or load balancer's idle timeout (deploy/compose.yaml's Caddy keeps them 2 minutes).
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", 75))
 
 # Replace each worker after a few thousand requests (with jitter, so they do not all
 # restart together): bounds the damage of any slow leak in a C library.
