@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from portfolio.db import db
 from tests.journal.helpers import csrf_token, token_for
+from tests.statements import statements_run
 
 
 def test_score_is_the_sum_of_the_chosen_levels_out_of_the_rubric_maximum(klass):
@@ -194,16 +195,9 @@ def test_saving_through_the_page_reads_the_rubric_and_the_grade_once(app, client
     levels = klass.levels()
     for comment in ("First draft.", "Second draft."):  # a new grade, then one that exists
         token = csrf_token(client.get(url).get_data(as_text=True))
-        statements = []
-        with app.app_context():
-            engine = db.engine
-        listen = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
-        sa.event.listen(engine, "before_cursor_execute", listen)
-        try:
+        with statements_run(app) as statements:
             response = client.post(url, data={"csrf_token": token, "comment": comment,
                                               f"level_{klass.criteria[0]}": str(levels["Accomplished"])})
-        finally:
-            sa.event.remove(engine, "before_cursor_execute", listen)
         assert response.status_code == 302
         reads = [s for s in statements if s.lstrip().startswith("SELECT")]
         assert sum(1 for s in reads if re.search(r"FROM rubric\b", s)) == 1, reads

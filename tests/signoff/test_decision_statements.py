@@ -6,29 +6,20 @@ from __future__ import annotations
 import re
 from datetime import date
 
-import sqlalchemy as sa
-
-from portfolio.db import db
 from portfolio.journal.models import EntryState
 from tests.journal.helpers import csrf_token
 from tests.signoff.test_queue_rows import add_evidence
+from tests.statements import statements_run
 
 
 def _approve_counting(app, team, entry_id: int) -> int:
     client = team.login(team.make_client(), team.advisor)
     page = client.get(f"/c/{team.course_id}/review").get_data(as_text=True)
     content_hash = re.search(rf'name="content_hash-{entry_id}" value="([0-9a-f]{{64}})"', page).group(1)
-    statements = []
-    with app.app_context():
-        engine = db.engine
-    listen = lambda conn, cursor, statement, *args: statements.append(statement)  # noqa: E731
-    sa.event.listen(engine, "before_cursor_execute", listen)
-    try:
+    with statements_run(app) as statements:
         response = client.post(f"/c/{team.course_id}/entries/{entry_id}/decide",
                                data={"csrf_token": csrf_token(page), "content_hash": content_hash,
                                      "decision": "approve"})
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listen)
     assert response.status_code == 302
     return len(statements)
 
