@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from portfolio.db import db
 from portfolio.people.models import Role, User
+from tests.signoff.test_postgres import pg_app  # noqa: F401  (a PostgreSQL app in every pass)
 
 
 @pytest.fixture
@@ -100,18 +101,19 @@ def test_a_failed_statement_is_rolled_back(app, intern, engine):
     assert endings.seen == ["rollback"]
 
 
-def test_a_page_keeps_its_statements_prepared_on_postgresql(app, client, login, intern, engine):
+def test_reads_keep_their_statements_prepared_on_postgresql(pg_app):
     """psycopg prepares a statement on its fifth use and forgets every prepared statement
-    of the connection at a ROLLBACK: with reads ending in COMMIT, the sign-in statement
-    every page runs stays prepared."""
-    if engine.dialect.name != "postgresql":
-        return  # SQLite has no server-side prepared statements to keep
-    engine.dispose()  # one fresh connection serves the requests below, one at a time
-    login(client, intern)
+    of the connection at a ROLLBACK: with reads ending in COMMIT, a statement each request
+    runs stays prepared. On a PostgreSQL database of its own in both passes of the suite."""
+    with pg_app.app_context():
+        db.engine.dispose()  # one fresh connection serves the requests below, one at a time
+    statement = sa.select(User.id, User.name).where(User.id == sa.bindparam("user_id"))
     for _ in range(8):
-        assert client.get(f"/c/{intern.course_id}/journal").status_code == 200
-    assert engine.pool.checkedout() == 0 and engine.pool.checkedin() == 1
-    with engine.connect() as connection:
-        prepared = connection.execute(sa.text("SELECT statement FROM pg_prepared_statements")).scalars().all()
-    assert any('FROM "user"' in statement and "privacy_acknowledgement" in statement for statement in prepared), \
-        prepared
+        with pg_app.test_request_context():  # a request that only reads, ended by its teardown
+            db.session.execute(statement, {"user_id": 1}).all()
+    with pg_app.app_context():
+        engine = db.engine
+        assert engine.pool.checkedout() == 0 and engine.pool.checkedin() == 1
+        with engine.connect() as connection:
+            prepared = connection.execute(sa.text("SELECT statement FROM pg_prepared_statements")).scalars().all()
+    assert any('"user".name' in text and 'FROM "user"' in text for text in prepared), prepared
