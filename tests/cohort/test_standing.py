@@ -221,3 +221,33 @@ def test_a_transaction_marks_each_intern_it_wrote_once_as_it_commits(app, world)
         db.session.rollback()  # a transaction that does not commit marks nobody
         assert _version(world.course, world.ben.user_id) == ben
     assert view(app, world.course)[1][world.ana.user_id].hours_logged == Decimal(7)
+
+
+def test_a_listed_row_is_read_by_position_in_the_order_the_statement_names():
+    """The dashboard reads its rows by position: each column lands in its own field."""
+    from portfolio.cohort import queries
+    from portfolio.grading.models import DeliveryState, GradeState
+
+    now = utcnow()
+    values = {
+        "id": 7, "name": "Aiko", "email": "aiko@example.org", "last_seen_at": now - timedelta(days=1),
+        "placement_id": 3, "host_organisation": "Nagoya Works", "city": "Nagoya", "country": "JP",
+        "start_date": this_monday() - timedelta(weeks=4), "end_date": this_monday() + timedelta(weeks=4),
+        "timezone": ZONE, "hours_per_week": Decimal(35), "grade_state": GradeState.released,
+        "delivery_state": DeliveryState.failed, "version": 5, "computed_version": 4,
+        "valid_until": now + timedelta(days=2), "approved": 2, "submitted": 1, "missing": 3,
+        "waiting_since": now - timedelta(days=3), "hours_logged": Decimal("61.5"),
+        "hours_expected": Decimal(140), "coverage": '{"11": 4}',
+    }
+    assert set(values) == set(queries.INTERN_FIELDS)
+    row = summary._kept_row(tuple(values[name] for name in queries.INTERN_FIELDS), now)
+
+    assert row.user == summary.Person(7, "Aiko", "aiko@example.org", values["last_seen_at"])
+    assert row.placement == summary.Place("Nagoya Works", "Nagoya", "JP", values["start_date"],
+                                          values["end_date"], ZONE, Decimal(35))
+    assert (row.grade, row.sync) == (summary.GradeStatus.released, summary.SyncStatus.failed)
+    assert (row.approved, row.submitted, row.missing) == (2, 1, 3)
+    assert (row.waiting_since, row.hours_logged, row.hours_expected) == (
+        values["waiting_since"], Decimal("61.5"), Decimal(140))
+    assert row.coverage == {11: 4}
+    assert row.out_of_date  # version 5, computed from 4
