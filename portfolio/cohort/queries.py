@@ -182,17 +182,23 @@ def page(sort: str, descending: bool, status: str, searching: bool) -> sa.Select
     # date is then read from the rows already joined, not from a second pass over them.
     stale = _any_stale() if narrowed else \
         (sa.func.max(sa.case((_out_of_date(NOW), 1), else_=0)).over() == 1)
-    chosen = (arranged(matching(COURSE, searching, status), column, descending)
-              .with_only_columns(Membership.user_id.label("intern_id"), column.is_(None).label("no_value"),
-                                 column.label("value"), SORTS["name"].label("name_key"),
+    by_name = sort == "name"  # the name is never missing, and is its own tie-break: worked out once a row
+    ordered = (matching(COURSE, searching, status).order_by(None).order_by(
+        column.desc() if descending else column.asc(), User.id) if by_name
+        else arranged(matching(COURSE, searching, status), column, descending))
+    keys = [column.label("value")] if by_name else [column.is_(None).label("no_value"), column.label("value"),
+                                                    SORTS["name"].label("name_key")]
+    chosen = (ordered
+              .with_only_columns(Membership.user_id.label("intern_id"), *keys,
                                  sa.func.count().over().label("matching"), total.label("total"),
                                  stale.label("stale"))
               .limit(sa.bindparam("limit", type_=sa.Integer)).offset(sa.bindparam("offset", type_=sa.Integer))
               .subquery("chosen"))
     value = chosen.c.value.desc() if descending else chosen.c.value.asc()
+    order = [value] if by_name else [chosen.c.no_value, value, chosen.c.name_key]
     return (interns(COURSE).join(chosen, chosen.c.intern_id == Membership.user_id)
             .add_columns(chosen.c.matching, chosen.c.total, chosen.c.stale)
-            .order_by(None).order_by(chosen.c.no_value, value, chosen.c.name_key, chosen.c.intern_id))
+            .order_by(None).order_by(*order, chosen.c.intern_id))
 
 
 def _narrowed(intern_ids: set[int] | None) -> list:
