@@ -22,7 +22,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -32,9 +32,12 @@ from portfolio.db import db, utcnow
 from portfolio.grading.models import DeliveryState
 from portfolio.journal.models import EntryState
 from portfolio.journal import progress
-from portfolio.journal.queries import active_objective_rows
+from portfolio.journal.queries import active_objectives
 from portfolio.journal.progress import WeekStatus
 from portfolio.journal.weeks import current_week, placement_weeks, week_bounds
+
+if TYPE_CHECKING:
+    from portfolio.people.models import Course
 
 
 ZERO = Decimal(0)
@@ -228,9 +231,9 @@ def refresh_all(commit) -> int:
     return total
 
 
-def objectives_of(course_id: int) -> list[sa.Row]:
+def objectives_of(course: Course) -> list[sa.Row]:
     """The course's active objectives (id, code, title, target), in the framework's order."""
-    return db.session.connection().execute(active_objective_rows(), {"course_id": course_id}).all()
+    return active_objectives(course)
 
 
 def listing(course_id: int, objectives: list, *, text: str = "", status: str = "", sort: str = "name",

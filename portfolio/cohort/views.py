@@ -19,7 +19,7 @@ from portfolio.extensions import current_translations
 from portfolio.lms import DeliveryDeferred, DeliveryRefused
 from portfolio.people import operations
 from portfolio.people.access import load_membership
-from portfolio.people.models import Membership
+from portfolio.people.models import Course, Membership
 from portfolio.templating import CSRF_SLOT, Formats, Memo, Numbers, with_csrf
 from portfolio.urls import url_for_each
 
@@ -50,8 +50,9 @@ def _view_state(objective_ids: set[int]) -> dict:
     }
 
 
-def _listing(course_id: int, now, page: bool):
-    objectives = summary.objectives_of(course_id)
+def _listing(course: Course, now, page: bool):
+    course_id = course.id
+    objectives = summary.objectives_of(course)
     state = _view_state({o.id for o in objectives})
 
     def listed():
@@ -193,7 +194,7 @@ def _lines(course_id: int, rows, objectives, now, formats: Formats) -> list[Line
 def dashboard(course_id: int):
     membership = _load(course_id)
     now = utcnow()
-    found, objectives, state = _listing(course_id, now, page=True)
+    found, objectives, state = _listing(membership.course, now, page=True)
     pages = max(1, -(-found.matching // PER_PAGE))
     state["page"] = min(max(state["page"], 1), pages)
     formats = Formats()
@@ -239,7 +240,7 @@ def _sort_links(course_id: int, state: dict):
 def export(course_id: int):
     membership = _load(course_id)
     now = utcnow()
-    found, objectives, _state = _listing(course_id, now, page=False)
+    found, objectives, _state = _listing(membership.course, now, page=False)
     filename = f"cohort-{membership.course.id}-{now:%Y%m%d}.csv"
     # A byte-order mark, so that spreadsheet programs read the names as UTF-8.
     return Response("\ufeff" + cohort_csv(found.rows, objectives, now), mimetype="text/csv",

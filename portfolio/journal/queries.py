@@ -6,8 +6,11 @@ from functools import cache
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
+from portfolio.db import db
 from portfolio.journal.models import Entry, Task, task_objective
 from portfolio.objectives.models import Objective
+from portfolio.people.models import Course
+from portfolio.templating import Memo
 
 
 def newest_entry(course_id: int, intern_id: int, week_start: date) -> sa.Select:
@@ -63,6 +66,22 @@ def active_objective_rows() -> sa.Select:
         .where(Objective.course_id == sa.bindparam("course_id", type_=sa.Integer), Objective.retired_at.is_(None))
         .order_by(Objective.position, Objective.code)
     )
+
+
+_ACTIVE = Memo(4_000)  # (course, stamp) -> rows
+
+
+def active_objectives(course: Course) -> list[sa.Row]:
+    """``active_objective_rows`` of the course, kept for the process under the course's
+    ``objectives_stamp``, which every change to its objectives moves: the intern's home and
+    the dashboard read the course row anyway, so an unchanged framework costs no statement.
+    (A stamp written by a transaction that then rolled back is never seen again.)"""
+    key = (course.id, course.created_at, course.objectives_stamp)  # SQLite may give a deleted course's id again
+    found = _ACTIVE.get(key)
+    if found is None:
+        found = _ACTIVE.keep(key, tuple(
+            db.session.connection().execute(active_objective_rows(), {"course_id": course.id}).all()))
+    return list(found)
 
 
 def revisions_of_week(course_id: int, intern_id: int, week_start: date) -> sa.Select:

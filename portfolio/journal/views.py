@@ -24,11 +24,11 @@ from portfolio.notify.delivery import kick
 from portfolio.signoff import notifications as signoff_mail
 from portfolio.signoff.operations import content_hash
 from portfolio.journal.models import Entry, Task
-from portfolio.journal.queries import active_objective_rows, newest_entry, revision_rows, revisions_of_week
+from portfolio.journal.queries import active_objectives, newest_entry, revision_rows, revisions_of_week
 from portfolio.journal.weeks import parse_week
 from portfolio.objectives.models import Objective
 from portfolio.people.access import load_membership
-from portfolio.people.models import Membership, Role
+from portfolio.people.models import Course, Membership, Role
 from portfolio.placements.operations import placement_of
 from portfolio.templating import Memo, Numbers
 from portfolio.urls import url_for_each
@@ -66,9 +66,10 @@ def course_objectives(course_id: int, include: set[int] = frozenset()) -> list[O
     return list(db.session.scalars(stmt))
 
 
-def _progress_for(membership_course_id: int, intern_id: int):
+def _progress_for(course: Course, intern_id: int):
+    membership_course_id = course.id
     placement = placement_of(membership_course_id, intern_id)
-    objectives = db.session.connection().execute(active_objective_rows(), {"course_id": membership_course_id}).all()
+    objectives = active_objectives(course)
     revisions = []
     if placement is not None:
         revisions = progress.revisions_from_rows(db.session.connection().execute(
@@ -137,7 +138,7 @@ def home(course_id: int):
     membership = load_membership(course_id)
     if membership.role is not Role.intern:
         return redirect(url_for("placements.index", course_id=course_id))
-    placement, summary = _progress_for(course_id, membership.user_id)
+    placement, summary = _progress_for(membership.course, membership.user_id)
     timeline = _timeline_html(membership.course, summary.weeks, placement, current_user.effective_timezone,
                               own=True) if placement is not None else None
     return render_template("journal/journal_home.html", course=membership.course, membership=membership,
@@ -151,7 +152,7 @@ def intern(course_id: int, intern_id: int):
     ensure(membership.role in (Role.advisor, Role.admin))
     intern_membership = db.session.scalar(sa.select(Membership).where(
         Membership.course_id == course_id, Membership.user_id == intern_id, Membership.role == Role.intern)) or abort(404)
-    placement, summary = _progress_for(course_id, intern_id)
+    placement, summary = _progress_for(membership.course, intern_id)
     timeline = _timeline_html(membership.course, summary.weeks, placement, current_user.effective_timezone,
                               own=False) if placement is not None else None
     return render_template("journal/journal_home.html", course=membership.course, membership=membership,

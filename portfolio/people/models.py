@@ -83,6 +83,9 @@ class Course(Base):
     label: Mapped[str | None] = mapped_column(sa.String(255))
     timezone: Mapped[str] = mapped_column(sa.String(64), default="UTC")
     created_at: Mapped[timestamp]
+    # A new random value whenever the course's objectives change (``portfolio.objectives``):
+    # what a process keeps of them is read again when the stamp it was kept under moves.
+    objectives_stamp: Mapped[str] = mapped_column(sa.String(16), default="", server_default="")
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="course", cascade="all, delete-orphan")
 

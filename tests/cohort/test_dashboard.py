@@ -16,7 +16,7 @@ from portfolio.cohort.models import InternStanding
 from portfolio.db import db, utcnow
 from portfolio.grading.models import DeliveryState, Grade, GradeState, ScoreDelivery
 from portfolio.journal.models import Entry, EntryState
-from portfolio.people.models import Role, User
+from portfolio.people.models import Course, Role, User
 from tests.cohort.conftest import ZONE, this_monday, weeks_ago
 
 
@@ -115,7 +115,7 @@ def test_the_weeks_agree_with_the_interns_own_journal_page(app, course):
         assert summary.refresh(course["course"]) == 3
         db.session.commit()
         assert summary.refresh(course["course"]) == 0  # kept by the first call
-        for row in summary.listing(course["course"], summary.objectives_of(course["course"])).rows:
+        for row in summary.listing(course["course"], summary.objectives_of(db.session.get(Course, course["course"]))).rows:
             placement = placement_of(course["course"], row.user.id)
             entries = list(db.session.scalars(entries_of_intern(course["course"], row.user.id)))
             expected = progress.compute(placement, entries, [])

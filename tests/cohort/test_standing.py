@@ -16,7 +16,7 @@ from portfolio.cohort import standing, summary
 from portfolio.cohort.models import InternStanding
 from portfolio.db import db, utcnow
 from portfolio.journal.models import Entry, EntryState, Task
-from portfolio.people.models import Membership, Role, User
+from portfolio.people.models import Course, Membership, Role, User
 from portfolio.placements.models import Placement
 from tests.cohort.conftest import ZONE, this_monday, weeks_ago
 
@@ -44,7 +44,7 @@ def view(app, course_id: int, now=None) -> tuple[int, dict[int, summary.InternRo
     with app.test_request_context():
         refreshed = summary.refresh(course_id, now)
         db.session.commit()
-        rows = summary.listing(course_id, summary.objectives_of(course_id)).rows
+        rows = summary.listing(course_id, summary.objectives_of(db.session.get(Course, course_id))).rows
         for row in rows:  # kept or computed, the figures are the journal page's
             entries = list(db.session.scalars(entries_of_intern(course_id, row.user.id)))
             expected = progress.compute(placement_of(course_id, row.user.id), entries, [], now=now)
