@@ -9,7 +9,7 @@ from pathlib import Path
 from flask import Flask
 
 from portfolio import config as config_module
-from portfolio.db import check_connections_at_checkout, db, enable_sqlite_wal, end_reads_with_commit
+from portfolio.db import begin_before_savepoint, check_connections_at_checkout, db, enable_sqlite_wal, end_reads_with_commit
 
 PACKAGE = Path(__file__).resolve().parent
 # A checkout keeps templates/, static/ and migrations/ at its top; a wheel carries them
@@ -88,5 +88,6 @@ def _init_database(app: Flask) -> None:
             from sqlalchemy import event
 
             event.listen(db.engine, "connect", enable_sqlite_wal)
+            event.listen(db.engine, "savepoint", begin_before_savepoint)
         elif db.engine.dialect.name == "postgresql" and not options["pool_pre_ping"]:
             check_connections_at_checkout(db.engine)

@@ -85,6 +85,17 @@ def enable_sqlite_wal(dbapi_connection, connection_record) -> None:
     cursor.close()
 
 
+def begin_before_savepoint(connection: sa.Connection, name) -> None:
+    """SQLite: a SAVEPOINT taken outside a transaction starts one, and releasing it then
+    COMMITs everything since. Python's sqlite3 begins a transaction only before a write, so
+    a ``begin_nested`` opened after nothing but reads (a check, then an insert that may
+    collide) would commit the insert at once, and a failure later in the same request
+    could no longer undo it. A transaction is begun first, as the write would have."""
+    dbapi_connection = connection.connection.dbapi_connection
+    if not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
+
+
 PING_AFTER_IDLE = 10.0  # seconds a pooled PostgreSQL connection may rest before a real ping
 
 

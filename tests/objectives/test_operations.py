@@ -197,3 +197,20 @@ def test_a_code_taken_between_check_and_insert_is_a_field_error_not_a_crash(app,
             operations.create_objective(membership, code="RACE", title="second")
         db.session.rollback()
         assert db.session.query(Objective).filter_by(code="RACE").count() == 1
+
+
+def test_an_objective_created_in_a_transaction_that_rolls_back_is_not_kept(app, advisor, make_objective):
+    """Its insert runs in a savepoint after nothing but reads: on SQLite too, the savepoint
+    belongs to the transaction and goes with it."""
+    make_objective(advisor.course_id, code="A.1")
+    from portfolio.db import db
+
+    with app.app_context():
+        stamp = db.session.get(Course, advisor.course_id).objectives_stamp
+        operations.create_objective(membership(db.session, advisor), code="A.2", title="Never saved")
+        db.session.flush()
+        db.session.rollback()
+        assert framework(db.session, advisor.course_id) == [("A.1", 1)]
+        assert db.session.scalar(sa.select(Course.objectives_stamp).where(Course.id == advisor.course_id)) == stamp
+        assert not db.session.scalars(sa.select(AuditEvent).where(AuditEvent.action == "objective.created")).all()
+        db.session.remove()
