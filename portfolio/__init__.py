@@ -71,6 +71,10 @@ def create_app(config: dict | None = None) -> Flask:
     import lti
 
     lti.init_app(app)
+
+    from portfolio.jobs import close_once_sent
+
+    app.wsgi_app = close_once_sent(app.wsgi_app)  # deliveries after the response, whatever the server
     return app
 
 

@@ -29,11 +29,12 @@ import logging
 import os
 from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import timedelta
-from typing import Callable
+from typing import Callable, Iterable, Iterator
 
 from celery import Celery, signals
 from celery.schedules import crontab
 from flask import Flask, after_this_request, current_app, g, has_app_context, has_request_context
+from werkzeug.wsgi import FileWrapper
 
 log = logging.getLogger(__name__)
 
@@ -97,6 +98,44 @@ def deliver_after_response(name: str, run: Callable[[], object], *, setting: str
     def run_after_response(response):
         response.call_on_close(lambda: _run_in_app_context(app, name, run))
         return response
+
+
+class _ClosedOnceSent:
+    """A response body that closes itself, once, as soon as the server has taken all of it."""
+
+    __slots__ = ("_body", "_closed")
+
+    def __init__(self, body: Iterable[bytes]):
+        self._body, self._closed = body, False
+
+    def __iter__(self) -> Iterator[bytes]:
+        yield from self._body
+        self.close()
+
+    def close(self) -> None:
+        if not self._closed:
+            self._closed = True
+            close = getattr(self._body, "close", None)
+            if close is not None:
+                close()
+
+
+def close_once_sent(wsgi_app: Callable) -> Callable:
+    """WSGI middleware: what runs when a response closes (``deliver_after_response``) runs
+    once its body has been sent, even if the server never calls ``close()``. werkzeug's
+    development server (``make run``) skips it when the browser resets the connection as it
+    finishes reading, which a browser does, and a released grade or an invitation then
+    waited in its outbox for the next one. Files go through untouched, so a server's
+    ``wsgi.file_wrapper`` still sends them its own way."""
+
+    def app(environ, start_response):
+        body = wsgi_app(environ, start_response)
+        wrapper = environ.get("wsgi.file_wrapper")
+        if isinstance(body, FileWrapper) or (isinstance(wrapper, type) and isinstance(body, wrapper)):
+            return body
+        return _ClosedOnceSent(body)
+
+    return app
 
 
 def _run_in_app_context(app: Flask, name: str, run: Callable[[], object]) -> None:

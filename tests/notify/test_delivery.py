@@ -287,3 +287,45 @@ def test_a_mail_queued_by_a_clock_a_little_ahead_goes_at_once(app, smtp, person)
     [row] = outbox(app)
     assert deliver(app, now=row.next_attempt_at - timedelta(seconds=2)) == 1
     assert len(smtp.mails()) == 1
+
+
+def test_mail_goes_out_after_the_response_even_when_the_browser_resets_the_connection(app, make_member):
+    """werkzeug's development server (``make run``, and these tests' server) skips closing a
+    response when the browser resets the connection as it finishes reading. An intern's
+    invitation, posted over a real socket that is then reset, still leaves the outbox."""
+    import struct
+    import time
+    from urllib.parse import urlencode, urlsplit
+
+    from flask import session
+    from flask_login import login_user
+    from flask_wtf.csrf import generate_csrf
+
+    from portfolio.people.models import Role, User
+
+    intern = make_member(Role.intern)
+    agent = "reset-test"
+    with app.test_request_context(environ_base={"REMOTE_ADDR": "127.0.0.1"}, headers={"User-Agent": agent}):
+        login_user(db.session.get(User, intern.user_id))
+        token = generate_csrf()
+        cookie = app.session_interface.get_signing_serializer(app).dumps(dict(session))
+        db.session.remove()
+    body = urlencode({"csrf_token": token, "name": "Mere Parata", "email": "mere@kiwi.example",
+                      "locale": "en"}).encode()
+    host = urlsplit(app.config["BASE_URL"])
+    request = (f"POST /c/{intern.course_id}/interns/{intern.user_id}/supervisor/invite HTTP/1.1\r\n"
+               f"Host: {host.netloc}\r\nUser-Agent: {agent}\r\n"
+               f"Cookie: {app.config['SESSION_COOKIE_NAME']}={cookie}\r\n"
+               f"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {len(body)}\r\n\r\n")
+    with socket.create_connection((host.hostname, host.port), timeout=10) as browser:
+        browser.sendall(request.encode() + body)
+        answer = b""
+        while b"\r\n\r\n" not in answer:
+            answer += browser.recv(65536)
+        assert answer.startswith(b"HTTP/1.1 302"), answer[:300]
+        browser.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+
+    deadline = time.monotonic() + 10
+    while [m.state for m in outbox(app)] != [OutboxState.sent] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [(m.kind, m.state) for m in outbox(app)] == [("invitation", OutboxState.sent)]
