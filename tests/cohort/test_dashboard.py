@@ -105,6 +105,17 @@ def test_each_intern_has_their_figures(client, login, course):
     assert 'role="region" aria-labelledby="cohort-caption" tabindex="0"' in html
 
 
+def test_the_rows_come_without_their_templates_indentation(client, login, course):
+    login(client, course["advisor"])
+    html = client.get(f"/c/{course['course']}/cohort").get_data(as_text=True)
+    bodies = re.findall(r"<tbody>(.*?)</tbody>", html, re.S)
+    assert len(bodies) == 2 and all("Amara Okafor" in body for body in bodies)
+    rows = [row for body in bodies for row in re.findall(r"<tr>.*?</tr>", body, re.S)]
+    assert len(rows) == 6  # three interns, in each table
+    assert all(re.search(r"\n[ \t]|\n\n", row) is None for row in rows)
+    assert '<span aria-hidden="true">○</span> not graded</span>' in html  # the spaces that show stay
+
+
 def test_the_weeks_agree_with_the_interns_own_journal_page(app, course):
     from portfolio.cohort import summary
     from portfolio.journal import progress
