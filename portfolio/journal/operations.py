@@ -67,22 +67,34 @@ def save_draft(entry: Entry, reflection: str, tasks: list[TaskData], *, by: Memb
     Objectives of other courses are ignored; blank task rows are dropped.
     """
     ensure(entry.can_edit(by))
-    entry.reflection = reflection or ""
-    entry.reflection_html = render_markdown(entry.reflection)
+    if (reflection or "") != entry.reflection:
+        entry.reflection = reflection or ""
+        entry.reflection_html = render_markdown(entry.reflection)
     wanted = [t for t in tasks if not t.is_blank]
-    known = _objectives_by_id(entry.course_id, {i for t in wanted for i in t.objective_ids})
-    entry.tasks.clear()
-    db.session.flush()
-    for position, data in enumerate(wanted):
-        task = Task(position=position, description=data.description.strip(),
-                    hours=data.hours if data.hours is not None else Decimal(0))
-        task.objectives = [known[i] for i in dict.fromkeys(data.objective_ids) if i in known]
-        entry.tasks.append(task)
+    if not _same_tasks(entry.tasks, wanted):  # saving again what is there (an autosave, a submit) writes nothing
+        known = _objectives_by_id(entry.course_id, {i for t in wanted for i in t.objective_ids})
+        entry.tasks.clear()
+        db.session.flush()
+        for position, data in enumerate(wanted):
+            task = Task(position=position, description=data.description.strip(),
+                        hours=data.hours if data.hours is not None else Decimal(0))
+            task.objectives = [known[i] for i in dict.fromkeys(data.objective_ids) if i in known]
+            entry.tasks.append(task)
     if autosave:
         entry.autosaved_at = utcnow()
     db.session.flush()
     if not autosave:
         record_event("entry.saved", by=by, subject=entry, via="web")
+
+
+def _same_tasks(tasks: list[Task], wanted: list[TaskData]) -> bool:
+    """Whether the entry's tasks already are ``wanted``, in order: the same descriptions,
+    hours and objectives (an objective the entry's tasks hold belongs to its course)."""
+    return len(tasks) == len(wanted) and all(
+        task.position == position and task.description == data.description.strip()
+        and task.hours == (data.hours if data.hours is not None else Decimal(0))
+        and {o.id for o in task.objectives} == set(data.objective_ids)
+        for position, (task, data) in enumerate(zip(tasks, wanted)))
 
 
 def completeness_problems(entry: Entry) -> list[str]:
