@@ -85,6 +85,28 @@ def stale_ids(course_id: int, now) -> sa.Select:
             .where(Membership.course_id == course_id, Membership.role == Role.intern, _out_of_date(now)))
 
 
+IDS = sa.bindparam("intern_ids", expanding=True)  # a list of intern ids
+
+
+@lru_cache(maxsize=2)
+def stale_of(narrowed: bool) -> sa.Select:
+    """``stale`` built once (run with ``course_id``, ``now`` and, when ``narrowed``,
+    ``intern_ids``): a view that computes a few interns' figures asks it every time."""
+    return stale(COURSE, NOW, IDS if narrowed else None)
+
+
+@lru_cache(maxsize=2)
+def live_weeks_of(narrowed: bool) -> sa.Select:
+    """``live_weeks`` built once: run with ``course_id`` and, when ``narrowed``, ``intern_ids``."""
+    return live_weeks(COURSE, IDS if narrowed else None)
+
+
+@lru_cache(maxsize=2)
+def objective_counts_of(narrowed: bool) -> sa.Select:
+    """``objective_counts`` built once: run with ``course_id`` and, when ``narrowed``, ``intern_ids``."""
+    return objective_counts(COURSE, IDS if narrowed else None)
+
+
 def stale(course_id: int, now, intern_ids: set[int] | None = None) -> sa.Select:
     """``interns`` narrowed to those whose kept figures are missing or out of date (among
     ``intern_ids`` when given): found from two tables first, since a cohort of thousands

@@ -197,7 +197,10 @@ def refresh_rows(course_id: int, now: datetime, intern_ids: set[int] | None = No
     """``refresh`` for the out-of-date interns among ``intern_ids`` (None: all of them):
     their rows as computed, and how many were stored."""
     connection = db.session.connection()
-    stale = connection.execute(queries.stale(course_id, now, intern_ids)).all()  # the versions, read first
+    values = {"course_id": course_id, "now": now}
+    if intern_ids is not None:
+        values["intern_ids"] = sorted(intern_ids)
+    stale = connection.execute(queries.stale_of(intern_ids is not None), values).all()  # the versions, read first
     if not stale:
         return {}, 0
     computed = _compute(course_id, stale, now)
@@ -293,12 +296,13 @@ def _compute(course_id: int, listed: list, now: datetime) -> dict[int, InternRow
     weeks: dict[int, dict[date, LiveWeek]] = defaultdict(dict)
     # A year of weeks for thousands of interns is a lot of rows: plain tuples through Core.
     connection = db.session.connection()
+    values = {"course_id": course_id} if narrowed is None else {"course_id": course_id, "intern_ids": sorted(ids)}
     for intern_id, week_start, state, submitted_at, has_reflection, ever_approved, tasks, hours in (
-            connection.execute(queries.live_weeks(course_id, narrowed))):
+            connection.execute(queries.live_weeks_of(narrowed is not None), values)):
         weeks[intern_id][week_start] = LiveWeek(state, submitted_at, bool(tasks) or bool(has_reflection),
                                                 bool(ever_approved), hours or ZERO)
     coverage: dict[int, dict[int, int]] = defaultdict(dict)
-    for intern_id, objective_id, tasks in connection.execute(queries.objective_counts(course_id, narrowed)):
+    for intern_id, objective_id, tasks in connection.execute(queries.objective_counts_of(narrowed is not None), values):
         coverage[intern_id][objective_id] = tasks
     computed = {}
     for r in listed:

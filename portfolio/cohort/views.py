@@ -14,7 +14,7 @@ from markupsafe import Markup
 from portfolio import lms
 from portfolio.cohort import summary
 from portfolio.cohort.export import cohort_csv
-from portfolio.db import db, utcnow
+from portfolio.db import commit_keeping_loaded, db, utcnow
 from portfolio.errors import ensure
 from portfolio.extensions import current_translations
 from portfolio.lms import DeliveryDeferred, DeliveryRefused
@@ -68,11 +68,11 @@ def _listing(course: Course, now, page: bool):
         shown = {r.user.id for r in found.rows if r.out_of_date}
         computed, stored = summary.refresh_rows(course_id, now, shown) if shown else ({}, 0)
         if stored:
-            db.session.commit()  # kept for the next view
+            commit_keeping_loaded()  # kept for the next view
         return found._replace(rows=[computed.get(r.user.id, r) for r in found.rows]), objectives, state
     if found is None or found.stale:
         if summary.refresh(course_id, now, known_stale=found is not None):  # kept for the next view
-            db.session.commit()
+            commit_keeping_loaded()
         found = listed()
     return found, objectives, state
 

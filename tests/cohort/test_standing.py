@@ -4,6 +4,7 @@ from a journal that changed meanwhile is never kept."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import timedelta
 from decimal import Decimal
@@ -251,3 +252,17 @@ def test_a_listed_row_is_read_by_position_in_the_order_the_statement_names():
         values["waiting_since"], Decimal("61.5"), Decimal(140))
     assert row.coverage == {11: 4}
     assert row.out_of_date  # version 5, computed from 4
+
+
+def test_a_page_that_keeps_what_it_computed_reads_the_person_once(app, world, client, login, make_entry):
+    from tests.statements import statements_run
+
+    login(client, world.advisor)
+    assert client.get(f"/c/{world.course}/cohort").status_code == 200  # computes and keeps both interns
+    make_entry(world.ben, week_start=weeks_ago(1), state=EntryState.submitted, tasks=[("Met", "6", [])])
+    with statements_run(app) as statements:
+        page = client.get(f"/c/{world.course}/cohort").get_data(as_text=True)
+    assert "Ben Okoro" in page
+    assert sum(s.lstrip().upper().startswith("INSERT INTO INTERN_STANDING") for s in statements) == 1  # Ben, kept
+    person = re.compile(r'SELECT "?user"?\.id, "?user"?\.platform_id')  # the whole person, not a listed row
+    assert sum(bool(person.match(s.lstrip())) for s in statements) == 1  # at sign-in, not again after the commit
