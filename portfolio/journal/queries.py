@@ -59,10 +59,10 @@ def revision_rows() -> sa.Select:
 
 @cache
 def active_objective_rows() -> sa.Select:
-    """The course's active objectives as plain rows (id, code, title, target), in the
+    """The course's active objectives as plain rows (id, code, title, target, position), in the
     course's order. Bound when executed: ``course_id``."""
     return (
-        sa.select(Objective.id, Objective.code, Objective.title, Objective.target)
+        sa.select(Objective.id, Objective.code, Objective.title, Objective.target, Objective.position)
         .where(Objective.course_id == sa.bindparam("course_id", type_=sa.Integer), Objective.retired_at.is_(None))
         .order_by(Objective.position, Objective.code)
     )

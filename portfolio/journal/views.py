@@ -26,7 +26,6 @@ from portfolio.signoff.operations import content_hash
 from portfolio.journal.models import Entry, Task
 from portfolio.journal.queries import active_objectives, newest_entry, revision_rows, revisions_of_week
 from portfolio.journal.weeks import parse_week
-from portfolio.objectives.models import Objective
 from portfolio.people.access import load_membership
 from portfolio.people.models import Course, Membership, Role
 from portfolio.placements.operations import placement_of
@@ -57,13 +56,13 @@ def load_week(value: str) -> date:
     return parse_week(value) or abort(404)
 
 
-def course_objectives(course_id: int, include: set[int] = frozenset()) -> list[Objective]:
-    """Active objectives, plus retired ones still linked to the entry being edited."""
-    stmt = sa.select(Objective).where(
-        Objective.course_id == course_id,
-        sa.or_(Objective.retired_at.is_(None), Objective.id.in_(include or {-1})),
-    ).order_by(Objective.position, Objective.code)
-    return list(db.session.scalars(stmt))
+def course_objectives(course: Course, entry: Entry | None) -> list[tuple[int, str, bool]]:
+    """(id, label, retired) of the objectives a task may serve, in the framework's order:
+    the active ones (kept by the process, ``active_objectives``), plus retired ones the
+    entry's tasks still name (loaded with the tasks)."""
+    retired = {o.id: o for t in (entry.tasks if entry else []) for o in t.objectives if o.is_retired}
+    listed = sorted([*active_objectives(course), *retired.values()], key=lambda o: (o.position, o.code))
+    return [(o.id, f"{o.code} — {o.title}", o.id in retired) for o in listed]
 
 
 def _progress_for(course: Course, intern_id: int):
@@ -170,9 +169,8 @@ def _render_edit(membership, form, *, week_start, entry, placement, status=200):
 
 
 def _prepare_form(membership, entry: Entry | None) -> EntryForm:
-    linked = {o.id for t in (entry.tasks if entry else []) for o in t.objectives}
-    choices = [(o.id, f"{o.code} — {o.title}" + (_(" (retired)") if o.is_retired else ""))
-               for o in course_objectives(membership.course_id, linked)]
+    choices = [(objective_id, label + (_(" (retired)") if retired else ""))
+               for objective_id, label, retired in course_objectives(membership.course, entry)]
     if request.method == "POST":
         form = EntryForm()
     elif entry is not None:

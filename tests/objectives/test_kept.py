@@ -4,6 +4,7 @@ the intern's home and the dashboard read them once, and show a change at once.""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -116,3 +117,29 @@ def test_the_intern_home_and_the_dashboard_read_the_objectives_once_and_show_a_c
     for client, path in pages:
         page, _ = read(client, path)
         assert "COM.1" not in page and "REF.2" in page
+
+
+def test_the_week_form_offers_the_active_objectives_and_the_retired_ones_its_tasks_name(
+        app, client, login, make_member, make_objective, make_placement, make_entry):
+    intern = make_member(Role.intern)
+    course = intern.course_id
+    make_placement(intern, start=date(2027, 3, 1), end=date(2027, 5, 28))
+    later = make_objective(course, code="B.2", title="Presents results")
+    first = make_objective(course, code="A.1", title="Writes reports")
+    old = make_objective(course, code="A.0", title="Old way", retired=True)
+    make_objective(course, code="Z.9", title="Retired, unused", retired=True)
+    with app.app_context():  # the framework's order: A.1 first
+        for position, objective_id in enumerate((old, first, later), start=1):
+            db.session.get(Objective, objective_id).position = position
+        db.session.commit()
+    entry = make_entry(intern, tasks=[("Kept the old way", "3", [old])])
+    login(client, intern)
+
+    def offered() -> list[str]:
+        page = client.get(f"/c/{course}/entries/{entry}/edit").get_data(as_text=True)
+        return re.findall(r'<label for="tasks-0-objectives-\d+">([^<]+)</label>', page)
+
+    assert offered() == ["A.0 — Old way (retired)", "A.1 — Writes reports", "B.2 — Presents results"]
+    with statements_run(app) as statements:
+        assert offered() == ["A.0 — Old way (retired)", "A.1 — Writes reports", "B.2 — Presents results"]
+    assert not [s for s in statements if "FROM objective" in s]  # kept, and the retired one came with the task
