@@ -53,6 +53,7 @@ DECIDE_FORM = re.compile(r'action="/c/\d+/entries/(\d+)/decide".*?name="content_
 SETUP: dict = {}
 WRITES: dict[str, list] = defaultdict(list)  # kind → what the person saw succeed
 UNCERTAIN: Counter = Counter()  # writes whose answer never came (a timeout): not counted either way
+CUT_OFF: Counter = Counter()  # writes still on their way when the run ended: not counted either way
 
 
 def _csrf(text: str) -> str | None:
@@ -87,7 +88,7 @@ class Person(FastHttpUser):
         try:
             return self._post(path, name, user_id, data, redirect_to)
         except BaseException:  # the run ended while the answer was on its way: the server may have saved it
-            UNCERTAIN[name] += 1
+            CUT_OFF[name] += 1
             raise
 
     def _post(self, path: str, name: str, user_id: int, data: dict, redirect_to: str):
@@ -241,6 +242,7 @@ def reconcile(app, cohort) -> list[str]:
     from portfolio.signoff.models import Decision, DecisionKind
 
     problems = []
+    maybe = UNCERTAIN + CUT_OFF  # writes the server may or may not have made
     with app.app_context():
         rows = db.session.execute(sa.select(Entry.id, Entry.intern_id, Entry.week_start, Entry.state, Entry.reflection)
                                   .where(Entry.course_id == cohort.course_id,
@@ -256,7 +258,7 @@ def reconcile(app, cohort) -> list[str]:
             elif (found[0].id, found[0].intern_id, found[0].week_start.isoformat()) != (entry_id, intern, week):
                 problems.append(f"week {marker}: saved as another row")
         extra = set(by_marker) - seen
-        if extra and len(extra) > sum(UNCERTAIN.values()):
+        if extra and len(extra) > sum(maybe.values()):
             problems.append(f"{len(extra)} weeks in the database that no one saw saved")
         states = dict(db.session.execute(sa.select(Entry.id, Entry.state).where(
             Entry.id.in_(WRITES["submit"] or [-1]))).all())
@@ -270,7 +272,7 @@ def reconcile(app, cohort) -> list[str]:
             if approvals[entry_id] != 1:
                 problems.append(f"entry {entry_id}: approved once, {approvals[entry_id]} approvals in the database")
         all_decisions = db.session.scalar(sa.select(sa.func.count()).select_from(Decision))
-        if all_decisions - len(WRITES["approve"]) > UNCERTAIN["review: approve"]:
+        if all_decisions - len(WRITES["approve"]) > maybe["review: approve"]:
             problems.append(f"{all_decisions} decisions in the database, {len(WRITES['approve'])} seen made")
 
         grades = Counter(db.session.scalars(sa.select(Grade.comment).where(
@@ -278,7 +280,7 @@ def reconcile(app, cohort) -> list[str]:
         for intern, marker in WRITES["grade"]:
             if grades[marker] != 1:
                 problems.append(f"grade {marker}: {grades[marker]} rows in the database, expected 1")
-        if set(grades) - {m for _i, m in WRITES["grade"]} and UNCERTAIN["grade: save"] == 0:
+        if set(grades) - {m for _i, m in WRITES["grade"]} and maybe["grade: save"] == 0:
             problems.append("grades in the database that no one saw saved")
     return problems
 
@@ -349,7 +351,8 @@ def main() -> int:
             print(f"  {count} × {what}: {error}")
         problems = reconcile(app, cohort)
         writes = {kind: len(done) for kind, done in WRITES.items()}
-        print(f"\nreconciliation: writes seen to succeed: {writes}; without an answer: {dict(UNCERTAIN) or 0}")
+        print(f"\nreconciliation: writes seen to succeed: {writes}; without an answer: {dict(UNCERTAIN) or 0}; "
+              f"still on their way when the run ended: {dict(CUT_OFF) or 0}")
         print("  every write in the database exactly once" if not problems else "  PROBLEMS:")
         for problem in problems[:20]:
             print(f"    {problem}")
