@@ -65,6 +65,5 @@ def queue_mail(kind: str, *, to: User, course: Course | None, context: dict, ded
         kind=kind, dedupe_key=dedupe_key, course_id=course.id if course else None, recipient_id=to.id,
         recipient=address, subject=subject, body_text=text, body_html=html, locale=locale,
         state=OutboxState.pending, attempts=0, next_attempt_at=utcnow(),
-    ).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(OutboxMessage.id)
-    message_id = db.session.execute(statement).scalar()
-    return db.session.get(OutboxMessage, message_id) if message_id is not None else None
+    ).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(OutboxMessage)
+    return db.session.scalar(statement)  # the queued row as an object, from the INSERT itself

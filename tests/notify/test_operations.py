@@ -87,6 +87,20 @@ def test_the_same_dedupe_key_queues_nothing_the_second_time(app):
     assert "Amara Okafor" in outbox(app)[0].subject
 
 
+def test_queueing_a_mail_is_one_statement_that_gives_the_queued_row(app):
+    from tests.statements import statements_run
+
+    user_id = make_person(app)
+    with app.app_context():
+        to = db.session.get(User, user_id)
+        with statements_run(app) as statements:
+            message = queue_mail("invitation", to=to, course=None, context=invitation_context(), dedupe_key="one")
+        assert len(statements) == 1 and statements[0].lstrip().upper().startswith("INSERT INTO OUTBOX_MESSAGE")
+        assert (message.dedupe_key, message.recipient, message.attempts) == ("one", "sam@host.example", 0)
+        db.session.commit()
+    assert [m.dedupe_key for m in outbox(app)] == ["one"]
+
+
 def test_a_mail_belongs_to_the_callers_transaction(app):
     user_id = make_person(app)
     with app.app_context():
