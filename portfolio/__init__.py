@@ -9,7 +9,8 @@ from pathlib import Path
 from flask import Flask
 
 from portfolio import config as config_module
-from portfolio.db import begin_before_savepoint, check_connections_at_checkout, db, enable_sqlite_wal, end_reads_with_commit
+from portfolio.db import (begin_before_savepoint, check_connections_at_checkout, db, enable_sqlite_wal,
+                          end_reads_with_commit)
 
 PACKAGE = Path(__file__).resolve().parent
 # A checkout keeps templates/, static/ and migrations/ at its top; a wheel carries them

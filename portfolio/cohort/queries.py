@@ -53,9 +53,9 @@ def interns(course_id) -> sa.Select:
     )
 
 
-
 # The names of ``interns``'s columns, in order: the dashboard reads its rows by position.
 INTERN_FIELDS = tuple(column.key for column in interns(COURSE).selected_columns)
+
 
 def _out_of_date(now):
     return sa.or_(InternStanding.computed_version.is_(None), InternStanding.computed_version != InternStanding.version,

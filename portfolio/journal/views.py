@@ -66,13 +66,12 @@ def course_objectives(course: Course, entry: Entry | None) -> list[tuple[int, st
 
 
 def _progress_for(course: Course, intern_id: int):
-    membership_course_id = course.id
-    placement = placement_of(membership_course_id, intern_id)
+    placement = placement_of(course.id, intern_id)
     objectives = active_objectives(course)
     revisions = []
     if placement is not None:
         revisions = progress.revisions_from_rows(db.session.connection().execute(
-            revision_rows(), {"course_id": membership_course_id, "intern_id": intern_id}).all())
+            revision_rows(), {"course_id": course.id, "intern_id": intern_id}).all())
     return placement, progress.compute_from_revisions(placement, revisions, objectives)
 
 

@@ -47,7 +47,8 @@ def save_again(entry, tasks, reflection="A week.") -> tuple[list[tuple], list[st
 
 def test_saving_what_is_there_writes_no_task(entry):
     first, second = entry["objectives"]
-    same = [TaskData("Workshop ", Decimal("6.00"), [second, first, first]), TaskData("Report", Decimal("2.5"), [second])]
+    same = [TaskData("Workshop ", Decimal("6.00"), [second, first, first]),
+            TaskData("Report", Decimal("2.5"), [second])]
     before, _ = save_again(entry, same)
     after, written = save_again(entry, same)
     assert written == [] and after == before  # the same rows, ids and all
