@@ -91,11 +91,11 @@ def commit_keeping_loaded() -> None:
     of (the dashboard keeping the figures it computed), whose person, membership and course
     would otherwise cost three more statements."""
     session = db.session()
-    session.expire_on_commit = False
+    expiring, session.expire_on_commit = session.expire_on_commit, False
     try:
         session.commit()
     finally:
-        session.expire_on_commit = True
+        session.expire_on_commit = expiring
 
 
 def begin_before_savepoint(connection: sa.Connection, name) -> None:

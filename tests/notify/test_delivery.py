@@ -329,3 +329,35 @@ def test_mail_goes_out_after_the_response_even_when_the_browser_resets_the_conne
     while [m.state for m in outbox(app)] != [OutboxState.sent] and time.monotonic() < deadline:
         time.sleep(0.05)
     assert [(m.kind, m.state) for m in outbox(app)] == [("invitation", OutboxState.sent)]
+
+
+def test_files_reach_the_servers_own_file_wrapper_and_pages_close_once_sent(app):
+    """The middleware that closes a page once it is sent leaves a file in the server's
+    ``wsgi.file_wrapper`` (gunicorn sends it with sendfile), and closes a page once."""
+    from werkzeug.test import EnvironBuilder
+
+    class ServerFileWrapper:  # what a server such as gunicorn offers
+        def __init__(self, filelike, block_size=8192):
+            self.filelike, self.block_size = filelike, block_size
+
+        def __iter__(self):
+            return iter(lambda: self.filelike.read(self.block_size), b"")
+
+        def close(self):
+            self.filelike.close()
+
+    def call(path: str):
+        environ = EnvironBuilder(path=path, base_url=app.config["BASE_URL"]).get_environ()
+        environ["wsgi.file_wrapper"] = ServerFileWrapper
+        return app.wsgi_app(environ, lambda status, headers, exc_info=None: None)
+
+    stylesheet = call("/static/css/app.css")
+    assert type(stylesheet) is ServerFileWrapper
+    stylesheet.close()
+
+    page = call("/healthz")
+    closed = []
+    page._body.close = lambda: closed.append(True)  # what the page runs once it is sent
+    assert b"".join(page) and closed == [True]
+    page.close()  # the server closing it too runs nothing twice
+    assert closed == [True]
